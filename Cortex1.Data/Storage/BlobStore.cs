@@ -1,0 +1,131 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Cortex1.Data.Storage;
+
+/// <summary>The blob containers Cortex1 owns. Files live here; state lives in PostgreSQL.</summary>
+public static class BlobContainers
+{
+    public const string Datasets = "datasets";
+    public const string Models = "models";
+    public const string Adapters = "adapters";
+    public const string Reports = "reports";
+
+    public static IReadOnlyList<string> All { get; } = [Datasets, Models, Adapters, Reports];
+}
+
+/// <summary>One stored file as listed.</summary>
+public sealed record BlobItemInfo(string Container, string Name, long Size, DateTimeOffset? LastModified);
+
+/// <summary>
+/// Files in blob storage under validated names. Uploads are atomic: a block blob becomes visible
+/// only when its block list is committed, so a reader sees the old file or the whole new one,
+/// never half of it, however large the file.
+/// </summary>
+public sealed class BlobStore(BlobServiceClient service)
+{
+    public BlobServiceClient Service => service;
+
+    public async Task EnsureContainersAsync(CancellationToken ct = default)
+    {
+        foreach (var name in BlobContainers.All)
+            await service.GetBlobContainerClient(name).CreateIfNotExistsAsync(cancellationToken: ct);
+    }
+
+    public async Task UploadAsync(string container, string name, Stream content, CancellationToken ct = default) =>
+        await Blob(container, name).UploadAsync(content, overwrite: true, ct);
+
+    public async Task UploadTextAsync(string container, string name, string text, CancellationToken ct = default)
+    {
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        await UploadAsync(container, name, stream, ct);
+    }
+
+    public async Task UploadFileAsync(string container, string name, string path, CancellationToken ct = default)
+    {
+        await using var stream = File.OpenRead(path);
+        await UploadAsync(container, name, stream, ct);
+    }
+
+    /// <summary>Opens a stored file for reading; a missing file is a <see cref="FileNotFoundException"/>.</summary>
+    public async Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct = default)
+    {
+        try
+        {
+            return await Blob(container, name).OpenReadAsync(cancellationToken: ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new FileNotFoundException($"No blob '{name}' in container '{container}'.", $"{container}/{name}", e);
+        }
+    }
+
+    public async Task<string> DownloadTextAsync(string container, string name, CancellationToken ct = default)
+    {
+        await using var stream = await OpenReadAsync(container, name, ct);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(ct);
+    }
+
+    /// <summary>Downloads to a local file, writing to a temporary name first so a crash leaves no partial file.</summary>
+    public async Task DownloadToFileAsync(string container, string name, string path, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var tmp = path + ".part";
+        await using (var source = await OpenReadAsync(container, name, ct))
+        await using (var target = File.Create(tmp))
+            await source.CopyToAsync(target, ct);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public async Task<bool> ExistsAsync(string container, string name, CancellationToken ct = default) =>
+        await Blob(container, name).ExistsAsync(ct);
+
+    public async Task<bool> DeleteAsync(string container, string name, CancellationToken ct = default) =>
+        await Blob(container, name).DeleteIfExistsAsync(cancellationToken: ct);
+
+    public async IAsyncEnumerable<BlobItemInfo> ListAsync(string container, string? prefix = null,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (!string.IsNullOrEmpty(prefix)) BlobNames.Validate(prefix.TrimEnd('/'));
+        var client = Container(container);
+        await foreach (var item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct))
+            yield return new BlobItemInfo(container, item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified);
+    }
+
+    private BlobContainerClient Container(string container)
+    {
+        if (!BlobContainers.All.Contains(container))
+            throw new ArgumentException($"Unknown blob container '{container}'. Known: {string.Join(", ", BlobContainers.All)}.", nameof(container));
+        return service.GetBlobContainerClient(container);
+    }
+
+    private BlobClient Blob(string container, string name) => Container(container).GetBlobClient(BlobNames.Validate(name));
+}
+
+/// <summary>Blob names are relative paths that cannot escape their container.</summary>
+public static class BlobNames
+{
+    public const int MaxLength = 1024;
+
+    /// <summary>Returns the name when it is safe, else throws <see cref="ArgumentException"/> saying why.</summary>
+    public static string Validate(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string? problem =
+            name.Length == 0 ? "is empty" :
+            name.Length > MaxLength ? $"is longer than {MaxLength} characters" :
+            name.StartsWith('/') ? "starts with '/'" :
+            name.Contains('\\') ? "contains '\\'" :
+            name.Any(char.IsControl) ? "contains a control character" :
+            name.Split('/').Any(s => s.Length == 0) ? "has an empty path segment" :
+            name.Split('/').Any(s => s is "." or "..") ? "has a '.' or '..' segment" :
+            null;
+        return problem is null ? name : throw new ArgumentException($"Blob name '{Printable(name)}' {problem}.", nameof(name));
+    }
+
+    private static string Printable(string s) => new(s.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+}

@@ -1,0 +1,1 @@
+namespace Cortex1.Rewards;

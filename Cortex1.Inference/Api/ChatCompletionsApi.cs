@@ -74,7 +74,7 @@ public static class ChatCompletionsApi
         var choices = Enumerable.Range(0, reply.N)
             .Select(i => new ChatChoice(i, new AssistantMessage(content[i].ToString(), reply.ReasoningModel ? reasoning[i].ToString() : null), finish[i]!))
             .ToList();
-        await http.Response.WriteAsJsonAsync(new ChatCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.ChatCompletion, ct);
+        await http.Response.WriteAsJsonAsync(new ChatCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.ChatCompletion, cancellationToken: ct);
         return new Outcome(usage, finish);
     }
 

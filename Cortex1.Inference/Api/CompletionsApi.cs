@@ -62,7 +62,7 @@ public static class CompletionsApi
         }
         var usage = new Usage(reply.PromptTokens, completionTokens);
         var choices = Enumerable.Range(0, reply.N).Select(i => new TextChoice(text[i].ToString(), i, finish[i])).ToList();
-        await http.Response.WriteAsJsonAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.TextCompletion, ct);
+        await http.Response.WriteAsJsonAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.TextCompletion, cancellationToken: ct);
         return new Outcome(usage, finish);
     }
 

@@ -11,6 +11,7 @@ public sealed class ReasoningSplitter(bool reasoningModel)
     private const string Open = "<think>";
     private const string Close = "</think>";
 
+    private readonly bool _reasoningModel = reasoningModel;
     private bool _thinking = reasoningModel;
     private string _held = "";
     private bool _reasoningStarted;
@@ -55,7 +56,7 @@ public sealed class ReasoningSplitter(bool reasoningModel)
 
     private string Content(string text)
     {
-        if (_contentStarted || !reasoningModel) return text;
+        if (_contentStarted || !_reasoningModel) return text;
         text = text.TrimStart();
         _contentStarted = text.Length > 0;
         return text;

@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using Azure;
 using Cortex1.Data.Storage;
 using Cortex1.Inference.Scheduling;
 using Cortex1.Model;
+using Cortex1.Model.Tiny;
 using Microsoft.Extensions.Options;
 
 namespace Cortex1.Inference.Engine;
@@ -28,13 +28,11 @@ public sealed partial class ModelLoader(
             var load = LoadOptionsParser.Parse(_options);
             host.Report($"loading {folder}");
             LogLoading(logger, folder, _options.Quantization, _options.DType ?? "default", _options.Device);
-            var memoryBefore = Process.GetCurrentProcess().WorkingSet64;
-            var clock = Stopwatch.StartNew();
             var progress = new Progress<string>(message => { host.Report($"loading: {message}"); LogProgress(logger, message); });
             var model = await Task.Run(() => LanguageModel.Load(folder, load, progress), stoppingToken);
             var name = string.IsNullOrWhiteSpace(_options.ModelName) ? model.Name : _options.ModelName;
-            var memoryAfter = Process.GetCurrentProcess().WorkingSet64;
-            LogLoaded(logger, name, clock.Elapsed.TotalSeconds, (memoryAfter - memoryBefore) / (1024.0 * 1024), memoryAfter / (1024.0 * 1024), model.ContextLength);
+            LogLoaded(logger, name, model.LoadTime.TotalSeconds, model.LoadPeakBytes / (1024.0 * 1024), Environment.WorkingSet / (1024.0 * 1024),
+                model.ContextLength, model.DType.ToString(), model.Device.type.ToString());
             host.Loaded(model, name);
             scheduler.Start(model);
         }
@@ -63,7 +61,7 @@ public sealed partial class ModelLoader(
             var folder = Path.Combine(_options.CacheFolder, "random", _options.RandomShape);
             host.Report($"creating a random-weight {_options.RandomShape} model");
             if (!File.Exists(Path.Combine(folder, "config.json")))
-                await Task.Run(() => TinyModel.CreateShape(folder, _options.RandomShape), ct);
+                await Task.Run(() => RandomShapes.Create(folder, _options.RandomShape), ct);
             return folder;
         }
 
@@ -102,8 +100,8 @@ public sealed partial class ModelLoader(
     [LoggerMessage(Level = LogLevel.Information, Message = "Model load: {Message}")]
     private static partial void LogProgress(ILogger logger, string message);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Name} loaded in {Seconds:F1} s; memory +{DeltaMiB:F0} MiB (process {TotalMiB:F0} MiB); context {ContextLength} tokens")]
-    private static partial void LogLoaded(ILogger logger, string name, double seconds, double deltaMiB, double totalMiB, int contextLength);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Name} loaded in {Seconds:F1} s; peak memory {PeakMiB:F0} MiB, now {NowMiB:F0} MiB; context {ContextLength} tokens; {DType} on {Device}")]
+    private static partial void LogLoaded(ILogger logger, string name, double seconds, double peakMiB, double nowMiB, int contextLength, string dType, string device);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model load failed; the service stays unhealthy")]
     private static partial void LogFailed(ILogger logger, Exception e);

@@ -70,7 +70,7 @@ public sealed class ErrorTests(SharedServer shared)
     [Fact]
     public async Task Image_content_parts_are_refused_with_400()
     {
-        var body = $$"""{"model":"{{Server.ModelName}}","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}""";
+        var body = $$$"""{"model":"{{{Server.ModelName}}}","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}""";
         var (status, json, _) = await Server.PostAsync("v1/chat/completions", body);
         AssertError(status, json, 400, "messages[0].content");
     }

@@ -68,7 +68,7 @@ public sealed class LanguageModel : IDisposable
         if (File.Exists(tcPath)) jinja = JsonNode.Parse(File.ReadAllText(tcPath))?["chat_template"] is JsonValue v ? v.GetValue<string>() : null;
         var template = ChatTemplates.For(jinja, config.ModelType, tokenizer.BosToken);
 
-        var decoder = new Decoder(config, dtype, device, options.Quantization == Loading.Quantization.Nf4);
+        var decoder = new Decoder(config, dtype, device, options.Quantization == Quantization.Nf4);
         try
         {
             var pending = new HashSet<string>(decoder.RequiredTensorNames());

@@ -69,8 +69,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return t;
     }
 
+    bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();

@@ -17,8 +17,9 @@ public sealed class LoraWeights : IDisposable
 
     public LoraWeights(Tensor a, Tensor b, double scale, double dropout)
     {
-        A = new Parameter(a.to(ScalarType.Float32).contiguous(), requires_grad: true);
-        B = new Parameter(b.to(ScalarType.Float32).contiguous(), requires_grad: true);
+        // Own copies, outside any dispose scope: the caller keeps (and may dispose) its tensors.
+        A = new Parameter(a.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
+        B = new Parameter(b.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
         Scale = scale;
         Dropout = dropout;
     }

@@ -161,21 +161,21 @@ public sealed class Decoder : IDisposable
         switch (name)
         {
             case "model.embed_tokens.weight":
-                Embedding?.Dispose(); Embedding = CheckShape(name, source, Config.VocabSize, Config.HiddenSize).to(Device).to(DType).contiguous(); return true;
+                Embedding?.Dispose(); Embedding = Keep(CheckShape(name, source, Config.VocabSize, Config.HiddenSize)); return true;
             case "lm_head.weight":
                 if (Config.TieWordEmbeddings) return false;
                 LmHead?.Dispose();
-                using (var t = CheckShape(name, source, Config.VocabSize, Config.HiddenSize).to(Device)) LmHead = t.t().to(DType).contiguous();
+                using (var t = CheckShape(name, source, Config.VocabSize, Config.HiddenSize).to(Device)) LmHead = Keep(t.t());
                 return true;
             case "model.norm.weight":
-                FinalNorm?.Dispose(); FinalNorm = CheckShape(name, source, Config.HiddenSize).to(Device).to(DType); return true;
+                FinalNorm?.Dispose(); FinalNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true;
         }
         if (!name.StartsWith("model.layers.")) return false;
         var parts = name.Split('.');
         if (!int.TryParse(parts[2], out var li) || li >= Layers.Count) return false;
         var layer = Layers[li];
-        if (parts[3] == "input_layernorm") { layer.InputNorm?.Dispose(); layer.InputNorm = CheckShape(name, source, Config.HiddenSize).to(Device).to(DType); return true; }
-        if (parts[3] == "post_attention_layernorm") { layer.PostAttentionNorm?.Dispose(); layer.PostAttentionNorm = CheckShape(name, source, Config.HiddenSize).to(Device).to(DType); return true; }
+        if (parts[3] == "input_layernorm") { layer.InputNorm?.Dispose(); layer.InputNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true; }
+        if (parts[3] == "post_attention_layernorm") { layer.PostAttentionNorm?.Dispose(); layer.PostAttentionNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true; }
         if (parts.Length == 6 && layer.Projections.TryGetValue(parts[4], out var proj))
         {
             if (parts[5] == "weight") { proj.SetWeight(source, DType, Device, Quantized); return true; }
@@ -183,6 +183,9 @@ public sealed class Decoder : IDisposable
         }
         return false;
     }
+
+    /// <summary>A fresh contiguous copy on our device/dtype, detached from any dispose scope the caller has open.</summary>
+    Tensor Keep(Tensor source) => source.to(Device).to(DType).contiguous().clone().DetachFromDisposeScope();
 
     static Tensor CheckShape(string name, Tensor t, params long[] shape) =>
         t.shape.SequenceEqual(shape) ? t : throw new InvalidDataException($"Tensor '{name}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}].");

@@ -1,5 +1,5 @@
 using Cortex1.Model.Lora;
-using Cortex1.Model.Quantization;
+using Cortex1.Model.Nf4;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,14 +44,14 @@ public sealed class Projection : IDisposable
         using var scope = NewDisposeScope();
         var w = hfWeight.to(device).t().contiguous();
         if (quantize) _nf4 = Nf4Tensor.Quantize(w);
-        else _dense = w.to(dtype).contiguous().DetachFromDisposeScope();
+        else _dense = w.to(dtype).contiguous().clone().DetachFromDisposeScope();
     }
 
     public void SetBias(Tensor bias, ScalarType dtype, Device device)
     {
         if (bias.ndim != 1 || bias.shape[0] != Out) throw new InvalidDataException($"'{Name}' bias has shape [{string.Join(", ", bias.shape)}], expected [{Out}].");
         Bias?.Dispose();
-        Bias = bias.to(device).to(dtype).contiguous();
+        Bias = bias.to(device).to(dtype).contiguous().clone().DetachFromDisposeScope();
     }
 
     /// <summary>The weight [in, out] in `dtype` (dequantised when NF4). Caller disposes.</summary>

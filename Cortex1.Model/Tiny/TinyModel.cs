@@ -11,7 +11,8 @@ namespace Cortex1.Model.Tiny;
 
 /// <summary>Sizes of a tiny model (defaults: 2 layers, hidden 64, 4 heads, 2 KV heads).</summary>
 public sealed record TinyModelOptions(int HiddenSize = 64, int Layers = 2, int Heads = 4, int KvHeads = 2, int IntermediateSize = 128,
-    int MaxPositionEmbeddings = 2048, long MaxShardBytes = long.MaxValue, ScalarType DType = ScalarType.Float32);
+    int MaxPositionEmbeddings = 2048, long MaxShardBytes = long.MaxValue, ScalarType DType = ScalarType.Float32,
+    int? VocabSize = null, bool? TieWordEmbeddings = null);
 
 /// <summary>
 /// Writes a small random model, seeded, as a normal HF folder (config.json, model.safetensors, tokenizer.json,
@@ -36,11 +37,11 @@ public static class TinyModel
             NumHeads = o.Heads,
             NumKvHeads = o.KvHeads,
             IntermediateSize = o.IntermediateSize,
-            VocabSize = (vocab + 63) / 64 * 64,
+            VocabSize = o.VocabSize ?? (vocab + 63) / 64 * 64,
             RopeTheta = family switch { "phi3" => 250000, "qwen2" => 1e6, _ => 500000 },
             RopeScaling = family == "llama" ? new RopeScaling(8, 1, 4, 8192) : null,
             RmsNormEps = 1e-5,
-            TieWordEmbeddings = family == "qwen2",
+            TieWordEmbeddings = o.TieWordEmbeddings ?? family == "qwen2",
             AttentionBias = family == "qwen2",
             MaxPositionEmbeddings = o.MaxPositionEmbeddings,
             BosTokenId = special["bos"],

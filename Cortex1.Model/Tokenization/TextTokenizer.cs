@@ -143,11 +143,12 @@ public sealed class TextTokenizer
                         ?? throw new InvalidOperationException("cl100k data resource missing from Microsoft.ML.Tokenizers.Data.Cl100kBase.");
         using var reader = new StreamReader(new DeflateStream(res, CompressionMode.Decompress));
         var list = new List<(byte[], int)>(100_256);
+        // Format: a "Capacity: N" line, then one base64 token per line whose rank is its line number.
         while (reader.ReadLine() is { } line)
         {
+            if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal)) continue;
             var sp = line.IndexOf(' ');
-            if (sp <= 0) continue;
-            list.Add((Convert.FromBase64String(line[..sp]), int.Parse(line[(sp + 1)..])));
+            list.Add(sp > 0 ? (Convert.FromBase64String(line[..sp]), int.Parse(line[(sp + 1)..])) : (Convert.FromBase64String(line), list.Count));
         }
         return list;
     }

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Cortex1.Model.Quantization;
+namespace Cortex1.Model.Nf4;
 
 /// <summary>
 /// A weight in QLoRA's NormalFloat4: blocks of 64 values scaled by their absmax, each value the index of the
@@ -44,7 +44,8 @@ public sealed class Nf4Tensor : IDisposable
         var mids = (levels[..^1] + levels[1..]) / 2;
         var idx = bucketize(scaled.reshape(-1), mids).to(ScalarType.Byte).reshape(-1, 2);
         var packed = idx[.., 0].bitwise_left_shift(4).bitwise_or(idx[.., 1]);
-        return new Nf4Tensor(packed.contiguous().MoveToOuterDisposeScope(), absmax.contiguous().MoveToOuterDisposeScope(), weight.shape);
+        // Detached, not moved out: a quantised weight outlives any scope its caller has open.
+        return new Nf4Tensor(packed.contiguous().DetachFromDisposeScope(), absmax.contiguous().DetachFromDisposeScope(), weight.shape);
     }
 
     /// <summary>Rebuilds the full weight in `dtype`. One gather through a 256-entry byte→pair table, then one scale.</summary>

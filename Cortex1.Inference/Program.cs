@@ -5,7 +5,7 @@ using Cortex1.Inference.Bench;
 // anything else: the OpenAI-compatible web service.
 return args.FirstOrDefault() switch
 {
-    "bench" => ModelBenchPending(),
+    "bench" => await Cortex1.Model.Bench.ModelBench.RunAsync(args[1..]),
     "loadtest" => await LoadTest.RunAsync(args[1..]),
     _ => await RunServiceAsync(args),
 };
@@ -16,8 +16,3 @@ static async Task<int> RunServiceAsync(string[] args)
     return 0;
 }
 
-static int ModelBenchPending()
-{
-    Console.Error.WriteLine("The engine bench (Cortex1.Model.Bench) is not in this build yet.");
-    return 2;
-}

@@ -2,6 +2,7 @@ using Azure;
 using Cortex1.Data.Storage;
 using Cortex1.Inference.Scheduling;
 using Cortex1.Model;
+using Cortex1.Model.Bench;
 using Cortex1.Model.Tiny;
 using Microsoft.Extensions.Options;
 
@@ -58,10 +59,13 @@ public sealed partial class ModelLoader(
 
         if (!string.IsNullOrWhiteSpace(_options.RandomShape))
         {
+            // The engine bench's named shapes (e.g. qwen2-0.5b): real sizes, random weights, for measuring speed.
+            if (!ModelBench.Shapes.TryGetValue(_options.RandomShape, out var shape))
+                throw new InvalidOperationException($"Inference:RandomShape '{_options.RandomShape}' is not one of: {string.Join(", ", ModelBench.Shapes.Keys)}.");
             var folder = Path.Combine(_options.CacheFolder, "random", _options.RandomShape);
             host.Report($"creating a random-weight {_options.RandomShape} model");
             if (!File.Exists(Path.Combine(folder, "config.json")))
-                await Task.Run(() => RandomShapes.Create(folder, _options.RandomShape), ct);
+                await Task.Run(() => TinyModel.Create(folder, shape.Family, options: shape.Options), ct);
             return folder;
         }
 

@@ -15,7 +15,8 @@ public sealed partial class OpenAiErrorMiddleware(RequestDelegate next, ILogger<
         try
         {
             await next(http);
-            if (http.Response is { HasStarted: false, StatusCode: 404 or 405 } && http.GetEndpoint() is null)
+            // Routing's own 404 (no route) and 405 (route, other method) come without a body; give them one.
+            if (http.Response is { HasStarted: false, StatusCode: 404 or 405, ContentType: null })
                 await WriteAsync(http, RouteMiss(http));
         }
         catch (ApiException e)

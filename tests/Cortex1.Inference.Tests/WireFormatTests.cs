@@ -116,6 +116,29 @@ public sealed class WireFormatTests(SharedServer shared)
         Assert.Equal(texts, streamed);
     }
 
+    /// <summary>top_k 1 and a tiny top_p leave one candidate: sampling at temperature 1 must then equal greedy decoding.</summary>
+    [Theory]
+    [InlineData("top_k", 1.0)]
+    [InlineData("top_p", 1e-6)]
+    public async Task Top_k_and_top_p_truncate_sampling(string field, double value)
+    {
+        async Task<string> Run(Dictionary<string, object> extra)
+        {
+            var body = new Dictionary<string, object>
+            {
+                ["model"] = Server.ModelName, ["messages"] = new[] { new { role = "user", content = "Which chain grew most?" } },
+                ["max_tokens"] = 12, ["ignore_eos"] = true,
+            };
+            foreach (var (k, v) in extra) body[k] = v;
+            var (status, json, _) = await Server.PostAsync("v1/chat/completions", body);
+            Assert.Equal(200, status);
+            return json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        }
+        var greedy = await Run(new() { ["temperature"] = 0 });
+        Assert.Equal(greedy, await Run(new() { ["temperature"] = 1, ["seed"] = 9, [field] = field == "top_k" ? 1 : value }));
+        Assert.NotEqual(greedy, await Run(new() { ["temperature"] = 1, ["seed"] = 9 }));
+    }
+
     [Fact]
     public async Task Max_completion_tokens_wins_over_max_tokens_and_ends_by_length()
     {

@@ -15,6 +15,9 @@ public sealed record ChatCompletionRequest : SamplingRequest
     public JsonElement? Tools { get; init; }
 
     public bool? Logprobs { get; init; }
+
+    /// <summary>Only <c>{"type":"text"}</c> is served; JSON modes are refused rather than silently not enforced.</summary>
+    public JsonElement? ResponseFormat { get; init; }
 }
 
 /// <summary>One message; <c>content</c> is a string or an array of text parts, as OpenAI accepts both.</summary>

@@ -45,6 +45,9 @@ public static class RequestBody
             catch (JsonException e)
             {
                 var param = Param(e.Path);
+                if (e.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("UTF-16", StringComparison.Ordinal))
+                    // System.Text.Json refuses escaped text that is not valid UTF-16 (a lone \ud800).
+                    throw ApiException.BadRequest($"Invalid value for '{param}': it is not valid Unicode text (an unpaired surrogate).", param, "invalid_value");
                 var reason = e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
                     ? $"expected {Expected(e.Message)}"
                     : FirstSentence(e.Message);

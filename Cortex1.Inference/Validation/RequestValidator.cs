@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Cortex1.Inference.OpenAi;
 
 namespace Cortex1.Inference.Validation;
@@ -36,10 +37,13 @@ public static class RequestValidator
         }
         if (request.MaxCompletionTokens is { } max and < 1)
             throw ApiException.OutOfRange("max_completion_tokens", max, "at least 1");
-        if (request.Tools is { ValueKind: System.Text.Json.JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
+        if (request.Tools is { ValueKind: JsonValueKind.Array } tools && tools.GetArrayLength() > 0)
             throw ApiException.Unsupported("tools", "tool calling is not served; send the conversation as messages.");
         if (request.Logprobs == true)
             throw ApiException.Unsupported("logprobs", "log probabilities are not returned.");
+        if (request.ResponseFormat is { ValueKind: JsonValueKind.Object } format
+            && !(format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "text"))
+            throw ApiException.Unsupported("response_format", "only {\"type\":\"text\"} is served; JSON output is not enforced.");
     }
 
     public static void Validate(CompletionRequest request)

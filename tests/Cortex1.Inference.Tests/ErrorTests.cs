@@ -125,6 +125,25 @@ public sealed class ErrorTests(SharedServer shared)
     }
 
     [Fact]
+    public async Task A_lone_surrogate_in_content_is_400_not_a_tokenizer_crash()
+    {
+        var body = $$"""{"model":"{{Server.ModelName}}","messages":[{"role":"user","content":"bad \ud800 text"}]}""";
+        var (status, json, _) = await Server.PostAsync("v1/chat/completions", body);
+        AssertError(status, json, 400, "messages[0].content", "invalid_value");
+        var completion = await Server.PostAsync("v1/completions", $$"""{"model":"{{Server.ModelName}}","prompt":"\udfff"}""");
+        AssertError(completion.Status, completion.Body, 400, "prompt", "invalid_value");
+    }
+
+    [Fact]
+    public async Task Json_response_formats_are_refused_rather_than_not_enforced()
+    {
+        var (status, json, _) = await Server.PostAsync("v1/chat/completions", Chat(",\"response_format\":{\"type\":\"json_object\"}"));
+        AssertError(status, json, 400, "response_format", "unsupported_parameter");
+        var text = await Server.PostAsync("v1/chat/completions", Chat(",\"response_format\":{\"type\":\"text\"}"));
+        Assert.Equal(200, text.Status);
+    }
+
+    [Fact]
     public async Task Too_many_stop_sequences_are_400()
     {
         var (status, json, _) = await Server.PostAsync("v1/chat/completions", Chat(",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"));
@@ -207,7 +226,8 @@ public sealed class ErrorTests(SharedServer shared)
     [Fact]
     public async Task No_mangled_request_produces_a_5xx()
     {
-        var valid = Chat(",\"temperature\":0.5,\"stop\":[\"\\n\"],\"n\":1");
+        // max_completion_tokens bounds the bodies that stay valid once max_tokens is mangled away.
+        var valid = Chat(",\"temperature\":0.5,\"stop\":[\"\\n\"],\"n\":1,\"max_completion_tokens\":2");
         var random = new Random(7);
         var replacements = new[] { "null", "true", "-1", "1e309", "\"\"", "[]", "{}", "[[[]]]", "\"\\u0000\"", "18446744073709551616" };
         var bodies = new List<string>();

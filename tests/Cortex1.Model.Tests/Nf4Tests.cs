@@ -18,6 +18,9 @@ public class Nf4Tests
         Assert.InRange(rel, 0.05, 0.11);
         Assert.Equal(w.NumberOfElements / 2 + w.NumberOfElements / 64 * 4, q.StorageBytes);
         Assert.Equal(w.shape, back.shape);
+        using var bf16 = q.Dequantize(ScalarType.BFloat16);
+        using var expectedBf16 = back.to(ScalarType.BFloat16);
+        Assert.Equal(0f, (bf16.to(ScalarType.Float32) - expectedBf16.to(ScalarType.Float32)).abs().max().item<float>());   // rounds like torch
     }
 
     [Fact]

@@ -103,3 +103,47 @@ internal static unsafe class DecodeKernels
         }
     }
 }
+
+/// <summary>NF4 → fp32 or bf16 in one pass (prefill and training, where a dequantised layer feeds a real matmul).</summary>
+internal static unsafe class Nf4Dequantizer
+{
+    public static bool Supported => Avx2.IsSupported && Sse41.IsSupported;
+
+    /// <summary>Writes all numel values; `bf16` picks the output format (round to nearest even).</summary>
+    public static void Run(byte* packed, float* absmax, long numel, void* output, bool bf16)
+    {
+        var blocks = numel / Nf4Tensor.BlockSize;
+        var workers = (int)Math.Max(1, Math.Min(Environment.ProcessorCount, blocks));
+        nint pp = (nint)packed, ap = (nint)absmax, op = (nint)output;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
+        {
+            var rows = new Nf4Rows((byte*)pp, (float*)ap, Nf4Tensor.BlockSize);   // one block per "row"
+            var vals = stackalloc Vector256<float>[8];
+            for (var blk = blocks * k / workers; blk < blocks * (k + 1) / workers; blk++)
+            {
+                var scale = Vector256.Create(rows.Load(blk, 0, vals));
+                for (var g = 0; g < 4; g++)
+                {
+                    // vals[g] holds outputs 16g+2m (even), vals[4+g] outputs 16g+2m+1: interleave back to natural order.
+                    var e = Avx.Multiply(vals[g], scale);
+                    var o = Avx.Multiply(vals[4 + g], scale);
+                    var lo = Avx.UnpackLow(e, o);    // per 128-bit lane: e0 o0 e1 o1 | e4 o4 e5 o5
+                    var hi = Avx.UnpackHigh(e, o);   //                    e2 o2 e3 o3 | e6 o6 e7 o7
+                    var first = Avx2.Permute2x128(lo.AsDouble(), hi.AsDouble(), 0x20).AsSingle();
+                    var second = Avx2.Permute2x128(lo.AsDouble(), hi.AsDouble(), 0x31).AsSingle();
+                    var at = blk * Nf4Tensor.BlockSize + g * 16;
+                    if (bf16) { StoreBf16((ushort*)op + at, first); StoreBf16((ushort*)op + at + 8, second); }
+                    else { Avx.Store((float*)op + at, first); Avx.Store((float*)op + at + 8, second); }
+                }
+            }
+        });
+    }
+
+    static void StoreBf16(ushort* dst, Vector256<float> v)
+    {
+        var bits = v.AsInt32();
+        var round = Avx2.Add(Avx2.And(Avx2.ShiftRightLogical(bits, 16), Vector256.Create(1)), Vector256.Create(0x7FFF));
+        var top = Avx2.ShiftRightLogical(Avx2.Add(bits, round), 16);
+        Sse2.Store(dst, Sse41.PackUnsignedSaturate(top.GetLower(), top.GetUpper()));
+    }
+}

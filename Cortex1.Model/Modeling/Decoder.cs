@@ -123,7 +123,9 @@ public sealed class Decoder : IDisposable
     public Device Device { get; }
     public bool Quantized { get; }
     public Tensor? Embedding { get; private set; }      // [vocab, hidden]
-    public Tensor? LmHead { get; private set; }         // [hidden, vocab]; null when tied
+    /// <summary>The output projection [hidden → vocab]; with tied embeddings a transposed copy of the embedding, because
+    /// the decode kernels and matmul want the [in, out] layout (and the lookup wants [vocab, hidden]).</summary>
+    public Projection LmHead { get; }
     public Tensor? FinalNorm { get; private set; }
     public IReadOnlyList<DecoderLayer> Layers { get; }
     readonly Tensor _invFreq;
@@ -132,6 +134,7 @@ public sealed class Decoder : IDisposable
     {
         Config = config; DType = dtype; Device = device; Quantized = quantize;
         Layers = Enumerable.Range(0, config.NumLayers).Select(i => new DecoderLayer(config, i)).ToArray();
+        LmHead = new Projection("lm_head", config.HiddenSize, config.VocabSize);
         _invFreq = tensor(Blocks.RopeInverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling), device: device);
     }
 
@@ -161,11 +164,12 @@ public sealed class Decoder : IDisposable
         switch (name)
         {
             case "model.embed_tokens.weight":
-                Embedding?.Dispose(); Embedding = Keep(CheckShape(name, source, Config.VocabSize, Config.HiddenSize)); return true;
+                Embedding?.Dispose(); Embedding = Keep(CheckShape(name, source, Config.VocabSize, Config.HiddenSize));
+                if (Config.TieWordEmbeddings) LmHead.SetWeight(source, DType, Device, quantize: false);
+                return true;
             case "lm_head.weight":
                 if (Config.TieWordEmbeddings) return false;
-                LmHead?.Dispose();
-                using (var t = CheckShape(name, source, Config.VocabSize, Config.HiddenSize).to(Device)) LmHead = Keep(t.t());
+                LmHead.SetWeight(source, DType, Device, quantize: false);
                 return true;
             case "model.norm.weight":
                 FinalNorm?.Dispose(); FinalNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true;
@@ -206,7 +210,7 @@ public sealed class Decoder : IDisposable
             yield return ($"model.layers.{i}.post_attention_layernorm.weight", l.PostAttentionNorm!.to(dtype));
         }
         yield return ("model.norm.weight", FinalNorm!.to(dtype));
-        if (LmHead is not null) yield return ("lm_head.weight", LmHead.t().to(dtype).contiguous());
+        if (!Config.TieWordEmbeddings) using (var w = LmHead.Weight(dtype)) yield return ("lm_head.weight", w.t().contiguous());
     }
 
     /// <summary>Token ids [N] at positions [N] → final-normed hidden states [N, hidden].</summary>
@@ -220,15 +224,15 @@ public sealed class Decoder : IDisposable
     }
 
     /// <summary>Hidden [N, hidden] → logits [N, vocab] in the compute dtype.</summary>
-    internal Tensor Logits(Tensor hidden) => LmHead is not null ? hidden.matmul(LmHead) : hidden.matmul(Embedding!.t());
+    internal Tensor Logits(Tensor hidden) => LmHead.Forward(hidden, AdapterRouting.None);
 
     public long WeightBytes =>
-        (Embedding?.NumberOfElements ?? 0) * (Embedding?.ElementSize ?? 0) + (LmHead?.NumberOfElements ?? 0) * (LmHead?.ElementSize ?? 0)
+        (Embedding?.NumberOfElements ?? 0) * (Embedding?.ElementSize ?? 0) + (LmHead.HasWeight ? LmHead.StorageBytes : 0)
         + Layers.Sum(l => l.Projections.Values.Sum(p => p.StorageBytes));
 
     public void Dispose()
     {
-        Embedding?.Dispose(); LmHead?.Dispose(); FinalNorm?.Dispose(); _invFreq.Dispose();
+        Embedding?.Dispose(); LmHead.Dispose(); FinalNorm?.Dispose(); _invFreq.Dispose();
         foreach (var l in Layers) l.Dispose();
     }
 }

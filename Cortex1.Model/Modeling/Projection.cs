@@ -18,7 +18,7 @@ public sealed record AdapterRouting(IReadOnlyList<(string Name, Tensor? Rows)> G
 /// dense (bf16/fp32) or NF4 (dequantised at matmul time, so only one layer's full weight exists at once), plus any
 /// LoRA adapters attached to it by name.
 /// </summary>
-public sealed class Projection : IDisposable
+public sealed unsafe class Projection : IDisposable
 {
     Tensor? _dense;
     Nf4Tensor? _nf4;
@@ -64,7 +64,8 @@ public sealed class Projection : IDisposable
     {
         using var scope = NewDisposeScope();
         Tensor y;
-        if (_nf4 is not null) { using var w = _nf4.Dequantize(x.dtype); y = x.matmul(w); }
+        if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
+        else if (_nf4 is not null) { using var w = _nf4.Dequantize(x.dtype); y = x.matmul(w); }
         else y = x.matmul(_dense!);
         if (Bias is not null) y = y.add_(Bias);
         foreach (var (name, rows) in routing.Groups)
@@ -73,6 +74,29 @@ public sealed class Projection : IDisposable
             y = rows is null ? y + lora.Delta(x) : y.index_add(0, rows, lora.Delta(x.index_select(0, rows)), 1);
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A few rows (decode) with no gradient to carry, on a CPU with AVX2/FMA, over NF4 or bf16 weights.</summary>
+    bool UseDecodeKernel(Tensor x) =>
+        DecodeKernels.Supported && x.device_type == DeviceType.CPU && x.ndim == 2 && x.shape[0] <= DecodeKernels.MaxRows
+        && Out % Nf4Tensor.BlockSize == 0 && !x.requires_grad && (_nf4 is not null || _dense!.dtype == ScalarType.BFloat16);
+
+    Tensor DecodeKernelMatMul(Tensor x)
+    {
+        var rows = (int)x.shape[0];
+        using var xf = x.to(ScalarType.Float32).contiguous();
+        var y = empty([rows, Out], ScalarType.Float32);
+        fixed (byte* xp = xf.bytes, yp = y.bytes)
+        {
+            if (_nf4 is not null)
+                fixed (byte* pp = _nf4.Packed.bytes, ap = _nf4.Absmax.bytes)
+                    DecodeKernels.MatMul(new Nf4Rows(pp, (float*)ap, (int)Out), (float*)xp, rows, (int)In, (int)Out, (float*)yp);
+            else
+                fixed (byte* wp = _dense!.bytes)
+                    DecodeKernels.MatMul(new Bf16Rows((ushort*)wp, (int)Out), (float*)xp, rows, (int)In, (int)Out, (float*)yp);
+        }
+        if (x.dtype == ScalarType.Float32) return y;
+        using (y) return y.to(x.dtype);
     }
 
     public void AddAdapter(string name, LoraWeights weights)

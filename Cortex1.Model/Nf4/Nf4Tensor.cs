@@ -8,7 +8,7 @@ namespace Cortex1.Model.Nf4;
 /// nearest of 16 normal-quantile levels, two indices per byte (first in the high nibble, as bitsandbytes packs).
 /// Absmax is kept in fp32 (no double quantisation), so storage is 4.5 bits per weight.
 /// </summary>
-public sealed class Nf4Tensor : IDisposable
+public sealed unsafe class Nf4Tensor : IDisposable
 {
     public const int BlockSize = 64;
 
@@ -51,6 +51,13 @@ public sealed class Nf4Tensor : IDisposable
     /// <summary>Rebuilds the full weight in `dtype`. One gather through a 256-entry byte→pair table, then one scale.</summary>
     public Tensor Dequantize(ScalarType dtype)
     {
+        if (Nf4Dequantizer.Supported && Packed.device_type == DeviceType.CPU && dtype is ScalarType.Float32 or ScalarType.BFloat16)
+        {
+            var output = empty(Shape, dtype);
+            fixed (byte* pp = Packed.bytes, ap = Absmax.bytes, op = output.bytes)
+                Nf4Dequantizer.Run(pp, (float*)ap, NumberOfElements, op, dtype == ScalarType.BFloat16);
+            return output;
+        }
         using var scope = NewDisposeScope();
         var table = PairTable(dtype);
         var pairs = table.index_select(0, Packed.to(ScalarType.Int32));               // [numel/2, 2]

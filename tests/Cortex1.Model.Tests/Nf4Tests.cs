@@ -18,6 +18,9 @@ public class Nf4Tests
         Assert.InRange(rel, 0.05, 0.11);
         Assert.Equal(w.NumberOfElements / 2 + w.NumberOfElements / 64 * 4, q.StorageBytes);
         Assert.Equal(w.shape, back.shape);
+        using var bf16 = q.Dequantize(ScalarType.BFloat16);
+        using var expectedBf16 = back.to(ScalarType.BFloat16);
+        Assert.Equal(0f, (bf16.to(ScalarType.Float32) - expectedBf16.to(ScalarType.Float32)).abs().max().item<float>());   // rounds like torch
     }
 
     [Fact]
@@ -52,5 +55,29 @@ public class Nf4Tests
         Assert.True(rel < 0.2, $"relative logit error {rel:F3}");
         Assert.True(rel > 0, "NF4 should not be lossless");
         Assert.True(sameArgmax >= tokens.Length / 2, $"argmax agreed at {sameArgmax}/{tokens.Length}");
+    }
+}
+
+/// <summary>The fused decode kernels (NF4 and bf16, few rows, no grad) against dequantise-then-matmul.</summary>
+public class DecodeKernelTests
+{
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 5)]
+    [InlineData(false, 3)]
+    public void KernelMatchesDequantisedMatmul(bool nf4, int rows)
+    {
+        var p = new Cortex1.Model.Modeling.Projection("t", 96, 192);
+        using var hf = randn([192, 96], generator: new TorchSharp.torch.Generator(1));
+        p.SetWeight(hf, ScalarType.BFloat16, CPU, quantize: nf4);
+        using var x = randn([rows, 96], generator: new TorchSharp.torch.Generator(2));
+        using var _ = no_grad();
+        using var y = p.Forward(x, Cortex1.Model.Modeling.AdapterRouting.None);
+        using var w = p.Weight(ScalarType.Float32);
+        using var expected = x.matmul(w);
+        Assert.Equal(expected.shape, y.shape);
+        var err = (y - expected).abs().max().item<float>();
+        Assert.True(err < 1e-3, $"max error {err}");
+        p.Dispose();
     }
 }

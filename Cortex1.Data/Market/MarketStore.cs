@@ -13,6 +13,12 @@ namespace Cortex1.Data.Market;
 public sealed class MarketStore(NpgsqlDataSource db)
 {
     /// <summary>
+    /// Source of metrics computed from other metrics (growth, volatility, correlations). A day's
+    /// <see cref="MarketDay.Source"/> names only where its raw values came from, so this is left out there.
+    /// </summary>
+    public const string DerivedSource = "derived";
+
+    /// <summary>
     /// Writes a batch idempotently: binary COPY into temporary staging tables, then
     /// <c>INSERT … ON CONFLICT DO UPDATE</c>, all in one transaction. A rerun of the same batch
     /// changes nothing but <c>fetched_at</c>; a failure anywhere leaves the tables as they were.
@@ -88,9 +94,11 @@ public sealed class MarketStore(NpgsqlDataSource db)
     public async Task<IReadOnlyList<MarketChain>> GetChainsAsync(CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("""
-            SELECT chain, min(day), max(day), count(DISTINCT day)::int, array_agg(DISTINCT source ORDER BY source)
+            SELECT chain, min(day), max(day), count(DISTINCT day)::int,
+                   coalesce(array_agg(DISTINCT source ORDER BY source) FILTER (WHERE source <> @derived), '{}')
             FROM market_metrics GROUP BY chain ORDER BY chain
             """);
+        cmd.Parameters.AddWithValue("derived", DerivedSource);
         var list = new List<MarketChain>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
@@ -101,7 +109,7 @@ public sealed class MarketStore(NpgsqlDataSource db)
 
     /// <summary>
     /// The days of <paramref name="chain"/> in [<paramref name="from"/>, <paramref name="to"/>], oldest
-    /// first. A day's <see cref="MarketDay.Source"/> joins its metrics' sources with '+'.
+    /// first. A day's <see cref="MarketDay.Source"/> joins its raw metrics' sources with '+'.
     /// </summary>
     public async Task<MarketSeries> GetDaysAsync(string chain, DateOnly from, DateOnly to, CancellationToken ct = default)
     {
@@ -135,7 +143,7 @@ public sealed class MarketStore(NpgsqlDataSource db)
                 current = day;
             }
             metrics[r.GetString(1)] = r.GetDouble(2);
-            sources.Add(r.GetString(3));
+            if (r.GetString(3) is var source && source != DerivedSource) sources.Add(source);
         }
         Flush();
         return new MarketSeries(chain, days);

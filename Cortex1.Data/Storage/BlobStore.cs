@@ -63,21 +63,44 @@ public sealed class BlobStore(BlobServiceClient service)
         }
     }
 
+    /// <summary>Reads a whole file in one request, so the text is one consistent version of it.</summary>
     public async Task<string> DownloadTextAsync(string container, string name, CancellationToken ct = default)
     {
-        await using var stream = await OpenReadAsync(container, name, ct);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(ct);
+        try
+        {
+            var content = await Blob(container, name).DownloadContentAsync(ct);
+            return content.Value.Content.ToString();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new FileNotFoundException($"No blob '{name}' in container '{container}'.", $"{container}/{name}", e);
+        }
     }
 
-    /// <summary>Downloads to a local file, writing to a temporary name first so a crash leaves no partial file.</summary>
+    /// <summary>
+    /// Downloads to a local file, writing to a temporary name first so a crash leaves no partial file.
+    /// The chunked download is pinned to one version (ETag); if the blob is replaced mid-way it starts over.
+    /// </summary>
     public async Task DownloadToFileAsync(string container, string name, string path, CancellationToken ct = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".part";
-        await using (var source = await OpenReadAsync(container, name, ct))
-        await using (var target = File.Create(tmp))
-            await source.CopyToAsync(target, ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Blob(container, name).DownloadToAsync(tmp, ct);
+                break;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                throw new FileNotFoundException($"No blob '{name}' in container '{container}'.", $"{container}/{name}", e);
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < 3)
+            {
+                // replaced while we read it: read the new version
+            }
+        }
         File.Move(tmp, path, overwrite: true);
     }
 

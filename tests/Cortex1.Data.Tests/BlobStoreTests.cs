@@ -1,0 +1,86 @@
+using System.Text;
+using Cortex1.Data.Storage;
+using Cortex1.TestSupport;
+
+namespace Cortex1.Data.Tests;
+
+public class BlobStoreTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("/etc/passwd")]
+    [InlineData("../models/x")]
+    [InlineData("a/../../b")]
+    [InlineData("a//b")]
+    [InlineData("a/./b")]
+    [InlineData("a\\b")]
+    [InlineData("a\nb")]
+    public void RejectsNamesThatCouldEscapeTheirContainer(string name) =>
+        Assert.Throws<ArgumentException>(() => BlobNames.Validate(name));
+
+    [Theory]
+    [InlineData("train.jsonl")]
+    [InlineData("market/v1/train.jsonl")]
+    [InlineData("phi-4_tiny/model-00001-of-00002.safetensors")]
+    public void AcceptsOrdinaryRelativeNames(string name) => Assert.Equal(name, BlobNames.Validate(name));
+
+    [Fact]
+    public async Task RoundTripsTextAndListsByPrefix()
+    {
+        var store = await AzuriteServer.CreateStoreAsync();
+        var prefix = $"t-{Guid.NewGuid():N}/";
+
+        await store.UploadTextAsync(BlobContainers.Datasets, prefix + "a.jsonl", "{\"x\":\"é\"}\n");
+        await store.UploadTextAsync(BlobContainers.Datasets, prefix + "b/c.json", "{}");
+
+        Assert.Equal("{\"x\":\"é\"}\n", await store.DownloadTextAsync(BlobContainers.Datasets, prefix + "a.jsonl"));
+        var names = new List<string>();
+        await foreach (var item in store.ListAsync(BlobContainers.Datasets, prefix)) names.Add(item.Name);
+        Assert.Equal([prefix + "a.jsonl", prefix + "b/c.json"], names.Order());
+    }
+
+    [Fact]
+    public async Task MissingBlobIsFileNotFoundAndUnknownContainerIsRejected()
+    {
+        var store = await AzuriteServer.CreateStoreAsync();
+        await Assert.ThrowsAsync<FileNotFoundException>(() => store.DownloadTextAsync(BlobContainers.Models, $"nope-{Guid.NewGuid():N}"));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.UploadTextAsync("secrets", "x", "y"));
+    }
+
+    [Fact]
+    public async Task ReadersSeeTheOldOrTheWholeNewFileNeverHalf()
+    {
+        var store = await AzuriteServer.CreateStoreAsync();
+        var name = $"atomic-{Guid.NewGuid():N}.bin";
+        var oldContent = new string('a', 64 * 1024);
+        var newContent = new string('b', 12 * 1024 * 1024); // large enough to be staged in several blocks
+        await store.UploadTextAsync(BlobContainers.Models, name, oldContent);
+
+        var upload = store.UploadTextAsync(BlobContainers.Models, name, newContent);
+        var seen = new List<int>();
+        while (!upload.IsCompleted)
+        {
+            var text = await store.DownloadTextAsync(BlobContainers.Models, name);
+            Assert.True(text == oldContent || text == newContent, $"reader saw a file of {text.Length} characters");
+            seen.Add(text.Length);
+        }
+        await upload;
+        Assert.NotEmpty(seen); // the reader really raced the upload
+        Assert.Equal(newContent.Length, (await store.DownloadTextAsync(BlobContainers.Models, name)).Length);
+    }
+
+    [Fact]
+    public async Task DownloadToFileLeavesNoPartialFile()
+    {
+        var store = await AzuriteServer.CreateStoreAsync();
+        var name = $"f-{Guid.NewGuid():N}.txt";
+        await store.UploadTextAsync(BlobContainers.Reports, name, "report");
+        var path = Path.Combine(Path.GetTempPath(), $"cortex1-{Guid.NewGuid():N}", "r.txt");
+
+        await store.DownloadToFileAsync(BlobContainers.Reports, name, path);
+
+        Assert.Equal("report", await File.ReadAllTextAsync(path, Encoding.UTF8));
+        Assert.False(File.Exists(path + ".part"));
+        Directory.Delete(Path.GetDirectoryName(path)!, true);
+    }
+}

@@ -49,7 +49,7 @@ public static class ConditionRules
     /// volatile: v30 ≥ 0.05 · accumulation: |g7| &lt; 0.05, vol7 ≥ +0.10, g30 ≤ 0 (flat after a fall, volume rising) ·
     /// distribution: |g7| &lt; 0.05, vol7 ≥ +0.10, g30 &gt; 0 (flat after a rise, volume rising) · otherwise sideways.
     /// </summary>
-    public static MarketCondition? PriceVolume(IReadOnlyDictionary<string, double> m)
+    public static MarketCondition? FromPriceVolume(IReadOnlyDictionary<string, double> m)
     {
         if (!m.TryGetValue(MetricNames.PriceGrowth30d, out var g30) || !m.TryGetValue(MetricNames.PriceGrowth7d, out var g7) ||
             !m.TryGetValue(MetricNames.Volatility30d, out var v30) || !m.TryGetValue(MetricNames.VolumeGrowth7d, out var vol7))
@@ -67,7 +67,7 @@ public static class ConditionRules
     /// distribution: |g7| &lt; 0.05, transfer_volume_growth_7d ≥ +0.30 and user_growth_7d ≤ 0 (more value moves
     /// between fewer users) · otherwise sideways.
     /// </summary>
-    public static MarketCondition? OnChain(IReadOnlyDictionary<string, double> m)
+    public static MarketCondition? FromOnChain(IReadOnlyDictionary<string, double> m)
     {
         if (!m.TryGetValue(MetricNames.TransactionGrowth30d, out var g30) || !m.TryGetValue(MetricNames.TransactionGrowth7d, out var g7) ||
             !m.TryGetValue(MetricNames.TransactionVolatility30d, out var v30) || !m.TryGetValue(MetricNames.UserGrowth7d, out var users7) ||
@@ -96,7 +96,7 @@ public static class ConditionRules
     [
         .. from s in series
            from d in s.Days
-           from pair in new[] { (ConditionBasis.Market, PriceVolume(d.Metrics)), (ConditionBasis.OnChain, OnChain(d.Metrics)) }
+           from pair in new[] { (ConditionBasis.Market, FromPriceVolume(d.Metrics)), (ConditionBasis.OnChain, FromOnChain(d.Metrics)) }
            where pair.Item2 is not null
            select new DailyCondition(s.Chain, d.Day, pair.Item1, pair.Item2!.Value),
     ];

@@ -14,10 +14,8 @@ dotnet test Cortex1.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # Each test assembly prints "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, Total: T".
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
-passed=${passed:-0}; failed=${failed:-0}; skipped=${skipped:-0}
+sum() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
+passed=$(sum Passed); failed=$(sum Failed); skipped=$(sum Skipped)
 # A test host that crashed reports no counts: count it as a failure so the totals never look clean.
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 rm -f "$log"

@@ -21,6 +21,7 @@ internal sealed class Analysis
          "change", "average", "mean", "ratio", "rallied", "slid", "up ", "down "];
     private static readonly string[] ForwardLookingWords =
         ["forecast", "expect", "target", "project", " ci", "confidence", "stop", "allocat", "estimate", "scenario", "could", "would", "if "];
+    private static readonly string[] DownWords = ["down", "fell", "lost", "declin", "drop", "loss", "decreas", "slid", "lower"];
     private static readonly string[] ForwardSections = ["forecast", "recommend", "mitigation", "outlook", "opportunit", "risk"];
 
     public Document Doc { get; }
@@ -133,7 +134,9 @@ internal sealed class Analysis
         {
             if (c.Number < 0 || !Facts.MetricNames.Contains(c.Name)) continue;
             var n = s.Numbers[c.Number];
-            bool ok = Facts.MetricHas(c.Name, n.Value, n.Tolerance);
+            // "down 35.65% [price_growth_30d]" states the size of a fall: the data holds -0.3565.
+            bool ok = Facts.MetricHas(c.Name, n.Value, n.Tolerance)
+                || (n.Value > 0 && s.ContainsAny(DownWords) && Facts.MetricHas(c.Name, -n.Value, n.Tolerance));
             Claims.Add(new Claim(ClaimKind.CitedValue, ok ? Verdict.Verified : Verdict.Wrong, index,
                 ok ? $"[{c.Name}]" : $"{s.Text.AsSpan(n.Start, n.End - n.Start)} is not a value of [{c.Name}]"));
         }

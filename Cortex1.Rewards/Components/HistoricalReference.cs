@@ -23,7 +23,7 @@ internal static class HistoricalReference
                 if (!a.Facts.HasDay(day)) { unverified++; continue; }
                 bool match = false;
                 foreach (var n in s.Numbers)
-                    if (!n.IsSmallConstant && a.Facts.DayHas(day, n.Value, n.Tolerance)) { match = true; break; }
+                    if (!n.IsSmallConstant && (a.Facts.DayHas(day, n.Value, n.Tolerance) || a.Facts.DayHas(day, -n.Value, n.Tolerance))) { match = true; break; }
                 if (match) verified++; else wrong++;
             }
             else if (s.ContainsAny(RelativeWords))

@@ -8,8 +8,21 @@ namespace Cortex1.Rewards.Text;
 /// </summary>
 internal readonly record struct NumberToken(double Value, double HalfUnit, bool IsPercent, bool IsPlainInteger, int Start, int End)
 {
-    /// <summary>Day counts, 100, 365… used as constants in arithmetic, not as data.</summary>
-    public bool IsSmallConstant => IsPlainInteger && Math.Abs(Value) <= 400;
+    /// <summary>z-scores of common confidence levels and √365: constants of the trade, not data.</summary>
+    private static readonly double[] KnownConstants = [1.282, 1.645, 1.96, 2.326, 2.576, 19.105];
+
+    /// <summary>Day counts, 100, 365, z-scores… used as constants in arithmetic, not as data.</summary>
+    public bool IsSmallConstant
+    {
+        get
+        {
+            if (IsPlainInteger && Math.Abs(Value) <= 400) return true;
+            if (IsPercent) return false;
+            foreach (var k in KnownConstants)
+                if (Math.Abs(Value - k) <= HalfUnit * 1.0001) return true;
+            return false;
+        }
+    }
 
     /// <summary>How far from a true value this number may be and still be a correct rounding of it.</summary>
     public double Tolerance => Math.Max(HalfUnit * 1.0001, Math.Abs(Value) * 1e-3) + 1e-12;

@@ -16,7 +16,7 @@ internal static class HackingGuard
     private static readonly string[] DomainWords =
         ["price", "volume", "volatil", "growth", "market", "trend", "risk", "support", "resistance", "correlat", "return",
          "liquidity", "position", "portfolio", "stop", "target", "allocat", "buy", "sell", "hold", "bitcoin", "ethereum",
-         "solana", "btc", "eth", "sol", "near", "chain", "forecast", "interval", "momentum", "drawdown", "rally", "decline"];
+         "solana", "btc", "chain", "forecast", "interval", "momentum", "drawdown", "rally", "decline"];
 
     public static (double Factor, string Explanation) Evaluate(Analysis a, int originalChars)
     {
@@ -47,7 +47,7 @@ internal static class HackingGuard
         {
             if (s.IsHeading) continue;
             body++;
-            if (!s.HasEvidence && !s.ContainsAny(DomainWords)) filler++;
+            if (!HasSubstance(s)) filler++;
             citations += s.Citations.Count + s.MalformedCitations;
             foreach (var c in s.Citations) if (c.Number < 0) unbound++;
             unbound += s.MalformedCitations;
@@ -61,6 +61,14 @@ internal static class HackingGuard
             Apply(ref factor, notes, 1 - 0.8 * Scoring.Clamp01((spam - 0.5) / 0.5), "citation spam");
         }
         return (factor, notes.Count == 0 ? "none" : string.Join("; ", notes));
+    }
+
+    /// <summary>A citation, a number that is not a mere count, or a domain term: a sentence that says something.</summary>
+    private static bool HasSubstance(Sentence s)
+    {
+        if (s.Citations.Count > 0 || s.ContainsAny(DomainWords)) return true;
+        foreach (var n in s.Numbers) if (!n.IsSmallConstant) return true;
+        return false;
     }
 
     private static void Apply(ref double factor, List<string> notes, double f, string why)

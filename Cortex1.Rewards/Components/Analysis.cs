@@ -16,12 +16,6 @@ internal readonly record struct Claim(ClaimKind Kind, Verdict Verdict, int Sente
 /// </summary>
 internal sealed class Analysis
 {
-    private static readonly string[] ProseClaimWords =
-        ["grew", "rose", "fell", "dropped", "declined", "gained", "lost", "increase", "decrease", "growth", "return",
-         "change", "average", "mean", "ratio", "rallied", "slid", "up ", "down "];
-    private static readonly string[] ForwardLookingWords =
-        ["forecast", "expect", "target", "project", " ci", "confidence", "stop", "allocat", "estimate", "scenario", "could", "would", "if "];
-    private static readonly string[] DownWords = ["down", "fell", "lost", "declin", "drop", "loss", "decreas", "slid", "lower"];
     private static readonly string[] ForwardSections = ["forecast", "recommend", "mitigation", "outlook", "opportunit", "risk"];
 
     public Document Doc { get; }
@@ -136,7 +130,7 @@ internal sealed class Analysis
             var n = s.Numbers[c.Number];
             // "down 35.65% [price_growth_30d]" states the size of a fall: the data holds -0.3565.
             bool ok = Facts.MetricHas(c.Name, n.Value, n.Tolerance)
-                || (n.Value > 0 && s.ContainsAny(DownWords) && Facts.MetricHas(c.Name, -n.Value, n.Tolerance));
+                || (n.Value > 0 && s.Has(Topic.Down) && Facts.MetricHas(c.Name, -n.Value, n.Tolerance));
             Claims.Add(new Claim(ClaimKind.CitedValue, ok ? Verdict.Verified : Verdict.Wrong, index,
                 ok ? $"[{c.Name}]" : $"{s.Text.AsSpan(n.Start, n.End - n.Start)} is not a value of [{c.Name}]"));
         }
@@ -144,7 +138,7 @@ internal sealed class Analysis
 
     private void CheckProse(int index, Sentence s)
     {
-        if (s.Numbers.Count == 0 || !s.ContainsAny(ProseClaimWords) || s.ContainsAny(ForwardLookingWords) || InSection(s, ForwardSections))
+        if (s.Numbers.Count == 0 || !s.Has(Topic.ProseClaim) || s.Has(Topic.ForwardLooking) || InSection(s, ForwardSections))
             return;
         for (int k = 0; k < s.Numbers.Count; k++)
         {

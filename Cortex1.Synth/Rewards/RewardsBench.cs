@@ -60,10 +60,10 @@ public static class RewardsBench
         var all = items.Select(i => (i.Text, i.Context)).ToArray();
         double previous = 0;
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed.TotalSeconds < 30)
+        while (sw.Elapsed.TotalSeconds < 60)
         {
-            double rate = Measure(rewards, all, 0.5).CpuRate;
-            if (previous > 0 && Math.Abs(rate - previous) / previous < 0.05) break;
+            double rate = Measure(rewards, all, 1).CpuRate;
+            if (sw.Elapsed.TotalSeconds >= 5 && Math.Abs(rate - previous) / previous < 0.03) break;
             previous = rate;
         }
     }

@@ -9,7 +9,7 @@ namespace Cortex1.Infrastructure;
 /// Debian's PostgreSQL server and Azurite from npm. The AppHost's local mode and the test
 /// fixtures both use this one file, so the app and its tests start the servers the same way.
 /// </summary>
-public static class LocalTools
+internal static class LocalTools
 {
     /// <summary>Azurite's documented development account. It is public, not a secret.</summary>
     public const string AzuriteAccount = "devstoreaccount1";

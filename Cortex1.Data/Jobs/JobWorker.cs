@@ -36,16 +36,19 @@ public sealed class JobContext(Job job, JobQueue queue, string worker)
 /// a killed process stops renewing and its job is picked up by the next worker.
 /// </summary>
 public sealed partial class JobWorker(
-    JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger) : BackgroundService
+    JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger, StorageReadiness? readiness = null) : BackgroundService
 {
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..48];
+    // At most 48 characters; a short host name makes the id shorter, so no fixed-length slice.
+    public string WorkerId { get; } = string.Concat($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}".Take(48));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var byKind = handlers.ToDictionary(h => h.Kind);
         if (byKind.Count == 0) return;
+        // The jobs table exists only once migrations ran: don't poll before.
+        if (readiness is not null) await readiness.WaitUntilReadyAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             Job? job = null;

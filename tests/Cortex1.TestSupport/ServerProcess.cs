@@ -16,7 +16,15 @@ public sealed class ServerProcess : IDisposable
     public ServerProcess(string file, IEnumerable<string> args, string? ownedDir = null)
     {
         _ownedDir = ownedDir;
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // A shell watchdog stops the server and removes its folder when this test process goes away,
+        // even when the test host is killed and no exit handler runs.
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(Watchdog);
+        psi.ArgumentList.Add("watchdog");
+        psi.ArgumentList.Add(Environment.ProcessId.ToString());
+        psi.ArgumentList.Add(ownedDir ?? "");
+        psi.ArgumentList.Add(file);
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {file}.");
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -25,6 +33,16 @@ public sealed class ServerProcess : IDisposable
         _process.BeginErrorReadLine();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
     }
+
+    private const string Watchdog = """
+        owner=$1; dir=$2; shift 2
+        "$@" & child=$!
+        trap 'kill -TERM $child 2>/dev/null' TERM INT
+        while kill -0 "$owner" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done
+        kill -TERM $child 2>/dev/null; wait $child; status=$?
+        [ -n "$dir" ] && rm -rf "$dir"
+        exit $status
+        """;
 
     public bool HasExited => _process.HasExited;
     public string Output => string.Join('\n', _output);

@@ -1,0 +1,23 @@
+using Cortex1.AppHost.Infrastructure;
+
+namespace Cortex1.AppHost;
+
+public static class ServiceExtensions
+{
+    /// <summary>A Cortex1 service: both stores referenced and waited for, healthy when its /health is.</summary>
+    public static IResourceBuilder<ProjectResource> AddCortex1Service<TProject>(
+        this IDistributedApplicationBuilder builder, string name, Cortex1Infrastructure infra)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name)
+            .WithReference(infra.Database, "cortexdb").WaitFor(infra.Database)
+            .WithReference(infra.Blobs, "blobs").WaitFor(infra.Blobs)
+            .WithHttpHealthCheck("/health");
+
+    /// <summary>A secret parameter, declared only when a value is configured under Parameters:{name}.</summary>
+    public static IResourceBuilder<ParameterResource>? AddOptionalSecret(this IDistributedApplicationBuilder builder, string name) =>
+        string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"]) ? null : builder.AddParameter(name, secret: true);
+
+    public static IResourceBuilder<ProjectResource> WithSecret(
+        this IResourceBuilder<ProjectResource> service, string variable, IResourceBuilder<ParameterResource>? secret) =>
+        secret is null ? service : service.WithEnvironment(variable, secret);
+}

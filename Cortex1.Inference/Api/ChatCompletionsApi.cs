@@ -100,8 +100,9 @@ public static class ChatCompletionsApi
                 return new Outcome(new Usage(reply.PromptTokens, completionTokens), finish);
             }
             var (thought, answer) = e is TextDelta delta ? splitters[e.Choice].Push(delta.Text) : splitters[e.Choice].Flush();
-            if (thought.Length > 0 || answer.Length > 0)
-                await Send(e.Choice, new Delta(Content: answer.Length > 0 ? answer : null, ReasoningContent: thought.Length > 0 ? thought : null));
+            // Every token gets a chunk (content "" when it adds no text yet); the flush at the end only when it has text.
+            if (e is TextDelta || thought.Length > 0 || answer.Length > 0)
+                await Send(e.Choice, new Delta(Content: answer.Length > 0 || thought.Length == 0 ? answer : null, ReasoningContent: thought.Length > 0 ? thought : null));
             if (e is Finished done)
             {
                 finish[e.Choice] = done.Reason;

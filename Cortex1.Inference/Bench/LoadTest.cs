@@ -118,7 +118,7 @@ public static class LoadTest
                     return new StreamResult(0, 0, 0, 0, error.GetRawText());
                 if (chunk.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
                     tokens = usage.GetProperty("completion_tokens").GetInt32();
-                if (first is null && HasText(chunk.RootElement))
+                if (first is null && IsToken(chunk.RootElement))
                     first = Now();
             }
             var end = Now();
@@ -132,11 +132,11 @@ public static class LoadTest
         }
     }
 
-    private static bool HasText(JsonElement chunk) =>
+    /// <summary>A chunk for a generated token: a delta with content or reasoning (even empty), not the opening role chunk.</summary>
+    private static bool IsToken(JsonElement chunk) =>
         chunk.TryGetProperty("choices", out var choices) && choices.EnumerateArray().Any(c =>
-            c.TryGetProperty("delta", out var delta) &&
-            ((delta.TryGetProperty("content", out var content) && content.GetString() is { Length: > 0 }) ||
-             (delta.TryGetProperty("reasoning_content", out var reasoning) && reasoning.GetString() is { Length: > 0 })));
+            c.TryGetProperty("delta", out var delta) && !delta.TryGetProperty("role", out _) &&
+            (delta.TryGetProperty("content", out _) || delta.TryGetProperty("reasoning_content", out _)));
 
     private static async Task<string> FirstModelAsync(HttpClient http)
     {

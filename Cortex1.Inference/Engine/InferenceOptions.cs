@@ -29,8 +29,8 @@ public sealed class InferenceOptions
     /// <summary>float32, bfloat16 or float16; empty = the engine's default for the device.</summary>
     public string? DType { get; set; }
 
-    /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; empty = CUDA when this build and machine have it, else CPU.</summary>
+    public string? Device { get; set; }
 
     /// <summary>Where downloaded models and adapters and the tiny model are kept between runs.</summary>
     public string CacheFolder { get; set; } = Path.Combine(Path.GetTempPath(), "cortex1-inference");

@@ -22,9 +22,9 @@ public static class LoadOptionsParser
             "float16" or "fp16" or "half" => ScalarType.Float16,
             var other => throw new InvalidOperationException($"Inference:DType '{other}' is not one of: float32, bfloat16, float16."),
         };
-        var device = options.Device.Trim().ToLowerInvariant();
-        if (device is not ("cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
+        var device = options.Device?.Trim().ToLowerInvariant();
+        if (device is not (null or "" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw new InvalidOperationException($"Inference:Device '{options.Device}' is not one of: cpu, cuda, cuda:N.");
-        return new LoadOptions(quantization, dtype, device);
+        return new LoadOptions(quantization, dtype, string.IsNullOrEmpty(device) ? null : device);
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class ModelLoader(
             var folder = await LocateAsync(stoppingToken);
             var load = LoadOptionsParser.Parse(_options);
             host.Report($"loading {folder}");
-            LogLoading(logger, folder, _options.Quantization, _options.DType ?? "default", _options.Device);
+            LogLoading(logger, folder, _options.Quantization, _options.DType ?? "default", _options.Device ?? "auto");
             var progress = new Progress<string>(message => { host.Report($"loading: {message}"); LogProgress(logger, message); });
             var model = await Task.Run(() => LanguageModel.Load(folder, load, progress), stoppingToken);
             var name = string.IsNullOrWhiteSpace(_options.ModelName) ? model.Name : _options.ModelName;

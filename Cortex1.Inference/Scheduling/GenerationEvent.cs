@@ -3,7 +3,7 @@ namespace Cortex1.Inference.Scheduling;
 /// <summary>What one sequence (one choice of a request) reports as it runs, in order.</summary>
 public abstract record GenerationEvent(int Choice);
 
-/// <summary>New text; never splits a UTF-8 character, and never holds part of a stop string.</summary>
+/// <summary>One generated token's text (may be empty); never splits a UTF-8 character, never holds part of a stop string.</summary>
 public sealed record TextDelta(int Choice, string Text) : GenerationEvent(Choice);
 
 /// <summary>The sequence ended: <c>stop</c> (end token or stop string) or <c>length</c>.</summary>

@@ -47,7 +47,9 @@ internal sealed class Sequence(GenerationJob job, KvCache cache, Sampler sampler
             Finish(stops.Stopped ? FinishReasons.Stop : FinishReasons.Length, text + stops.Flush());
             return;
         }
-        Emit(text);
+        // One event per token, even when it adds no text yet (half a UTF-8 character, a held-back
+        // stop prefix, a special token): streams then move token by token, as vLLM's and OpenAI's do.
+        Job.Events.TryWrite(new TextDelta(Job.Choice, text));
     }
 
     /// <summary>The client went away: stop at once, report nothing.</summary>

@@ -43,7 +43,7 @@ public static class LoadTest
 
         await StreamAsync(http, model, options, Stopwatch.GetTimestamp()); // Warm-up: first-call costs stay out of the table.
         Console.WriteLine();
-        Console.WriteLine("| clients | streams | TTFT p50 ms | TTFT p95 ms | per-stream decode tok/s | aggregate decode tok/s | aggregate tok/s (wall) | errors |");
+        Console.WriteLine("| clients | streams | TTFT p50 ms | TTFT p95 ms | per-stream decode tok/s | aggregate decode tok/s (all decoding) | aggregate tok/s (wall) | errors |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var clients in options.Clients)
             Console.WriteLine(await RoundAsync(http, model, options, clients));
@@ -56,7 +56,7 @@ public static class LoadTest
         var results = await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
             var mine = new List<StreamResult>();
-            for (var i = 0; i < options.Requests; i++) mine.Add(await StreamAsync(http, model, options, Stopwatch.GetTimestamp()));
+            for (var i = 0; i < options.Requests; i++) mine.Add(await StreamAsync(http, model, options, start));
             return mine;
         }));
         var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -67,11 +67,14 @@ public static class LoadTest
         if (ok.Count == 0)
             return $"| {clients} | 0 | - | - | - | - | - | {errors} |";
 
-        var ttft = ok.Select(r => r.TimeToFirstToken * 1000).Order().ToList();
+        var ttft = ok.Select(r => (r.FirstToken - r.Sent) * 1000).Order().ToList();
         var perStream = ok.Where(r => r.DecodeSeconds > 0).Select(r => (r.Tokens - 1) / r.DecodeSeconds).DefaultIfEmpty(0).Average();
-        // Aggregate decode: every token after each stream's first, over the window in which streams were decoding.
-        var decodeWindow = ok.Max(r => r.End) - ok.Min(r => r.FirstToken);
-        var aggregateDecode = ok.Sum(r => r.Tokens - 1) / Math.Max(decodeWindow, 1e-9);
+        // Aggregate decode: the tokens that arrived while every stream was decoding (after the last one's first
+        // token, before the first one ended), over that window: steady-state throughput, prefills excluded.
+        var (from, to) = (ok.Max(r => r.FirstToken), ok.Min(r => r.End));
+        var aggregateDecode = to > from
+            ? ok.Sum(r => r.TokenTimes.Count(t => t > from && t <= to)) / (to - from)
+            : double.NaN;
         var aggregateWall = ok.Sum(r => r.Tokens) / wall;
         return string.Create(CultureInfo.InvariantCulture,
             $"| {clients} | {ok.Count} | {Percentile(ttft, 0.50):F0} | {Percentile(ttft, 0.95):F0} | {perStream:F2} | {aggregateDecode:F2} | {aggregateWall:F2} | {errors} |");
@@ -80,15 +83,18 @@ public static class LoadTest
     private static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>Times of one stream, in seconds on the round's clock.</summary>
-    private sealed record StreamResult(double TimeToFirstToken, double FirstToken, double End, int Tokens, string? Error)
+    /// <summary>Times of one stream, in seconds on the round's clock; one entry in TokenTimes per token chunk.</summary>
+    private sealed record StreamResult(double Sent, double FirstToken, double End, int Tokens, IReadOnlyList<double> TokenTimes, string? Error)
     {
         public double DecodeSeconds => End - FirstToken;
+
+        public static StreamResult Failed(string error) => new(0, 0, 0, 0, [], error);
     }
 
     private static async Task<StreamResult> StreamAsync(HttpClient http, string model, LoadTestOptions options, long origin)
     {
         double Now() => Stopwatch.GetElapsedTime(origin).TotalSeconds;
+        var sent = Now();
         var body = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["model"] = model,
@@ -104,9 +110,9 @@ public static class LoadTest
             using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             if (!response.IsSuccessStatusCode)
-                return new StreamResult(0, 0, 0, 0, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                return StreamResult.Failed($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-            double? first = null;
+            var tokenTimes = new List<double>();
             var tokens = 0;
             while (await reader.ReadLineAsync() is { } line)
             {
@@ -115,20 +121,20 @@ public static class LoadTest
                 if (data == "[DONE]") break;
                 using var chunk = JsonDocument.Parse(data);
                 if (chunk.RootElement.TryGetProperty("error", out var error))
-                    return new StreamResult(0, 0, 0, 0, error.GetRawText());
+                    return StreamResult.Failed(error.GetRawText());
                 if (chunk.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
                     tokens = usage.GetProperty("completion_tokens").GetInt32();
-                if (first is null && IsToken(chunk.RootElement))
-                    first = Now();
+                if (IsToken(chunk.RootElement))
+                    tokenTimes.Add(Now());
             }
             var end = Now();
-            return first is null
-                ? new StreamResult(0, 0, 0, 0, "no token arrived")
-                : new StreamResult(first.Value, first.Value, end, tokens, null);
+            return tokenTimes.Count == 0
+                ? StreamResult.Failed("no token arrived")
+                : new StreamResult(sent, tokenTimes[0], end, tokens, tokenTimes, null);
         }
         catch (HttpRequestException e)
         {
-            return new StreamResult(0, 0, 0, 0, e.Message);
+            return StreamResult.Failed(e.Message);
         }
     }
 

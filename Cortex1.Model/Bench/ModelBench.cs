@@ -47,6 +47,8 @@ public static class ModelBench
             Console.WriteLine($"Writing random {shape} model ({spec.Family}) to {folder} ...");
             TinyModel.Create(folder, spec.Family, 1234, spec.Options);
             Console.WriteLine($"  written in {sw.Elapsed.TotalSeconds:F1}s; {Environment.ProcessorCount} cores, {get_num_threads()} torch threads, prompt {prompt}, decode {decode}, batch {batch}");
+            // Other processes' load skews every number below; say how busy the machine was.
+            if (File.Exists("/proc/loadavg")) Console.WriteLine($"  load average: {File.ReadAllText("/proc/loadavg").Trim()}");
             Console.WriteLine();
             Console.WriteLine("| variant | weights MB | load s | prefill tok/s | decode tok/s | peak RSS MB |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");

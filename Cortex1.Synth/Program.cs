@@ -1,4 +1,16 @@
 using Cortex1.Data;
+using Cortex1.Synth.Rewards;
+
+// `rewards …` runs the reward CLI and exits before any host is built.
+if (args.Length > 0 && args[0] == "rewards")
+{
+    var configuration = new ConfigurationBuilder()
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine(args[1..].Where(a => a.StartsWith("--Rewards:", StringComparison.OrdinalIgnoreCase)).ToArray())
+        .Build();
+    return await RewardsCli.RunAsync(args[1..], configuration);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,3 +19,4 @@ builder.AddCortex1Data();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.Run();
+return 0;

@@ -12,14 +12,21 @@ public static class SynthExtensions
     public static IServiceCollection AddSynthCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMarketStore();
-        services.Configure<TeacherOptions>(configuration.GetSection(TeacherOptions.Section));
+        services.AddSynthTeachers(configuration);
         services.Configure<SynthOptions>(configuration.GetSection(SynthOptions.Section));
         services.AddSingleton(new RewardSystem(RewardWeights.From(configuration)));
-        services.AddTeacherHttpClient();
-        services.AddSingleton<TeacherFactory>();
         services.AddSingleton<SynthStore>();
         services.AddSingleton<SynthRunner>();
         services.AddSingleton<SynthRuns>();
+        return services;
+    }
+
+    /// <summary>Teachers (section <c>Teacher</c>) and their HTTP client with retries and rate limits.</summary>
+    public static IServiceCollection AddSynthTeachers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<TeacherOptions>(configuration.GetSection(TeacherOptions.Section));
+        services.AddTeacherHttpClient();
+        services.AddSingleton<TeacherFactory>();
         return services;
     }
 

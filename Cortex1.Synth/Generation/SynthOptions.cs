@@ -10,4 +10,7 @@ public sealed class SynthOptions
 
     /// <summary>Tasks planned per kept example wanted, to leave room for rejections and duplicates.</summary>
     public double Overgenerate { get; set; } = 1.25;
+
+    /// <summary>Least time between progress writes; each is also the job's lease heartbeat, so not every example needs one.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -90,8 +90,7 @@ public sealed partial class SynthRunner(
             await reportLock.WaitAsync(token);
             try
             {
-                // One progress write per second at most: every write is also a lease heartbeat.
-                if (DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(1) || d == plan.Tasks.Count)
+                if (DateTime.UtcNow - lastReport >= options.Value.ProgressInterval || d == plan.Tasks.Count)
                 {
                     lastReport = DateTime.UtcNow;
                     await Report(new SynthProgress(d, plan.Tasks.Count, a, $"{task.Key}: reward {breakdown.Total:0.000}"));

@@ -13,11 +13,6 @@ internal static class HackingGuard
     /// <summary>Below this many characters a text cannot hold the required sections.</summary>
     public const int MinChars = 400;
 
-    private static readonly string[] DomainWords =
-        ["price", "volume", "volatil", "growth", "market", "trend", "risk", "support", "resistance", "correlat", "return",
-         "liquidity", "position", "portfolio", "stop", "target", "allocat", "buy", "sell", "hold", "bitcoin", "ethereum",
-         "solana", "btc", "chain", "forecast", "interval", "momentum", "drawdown", "rally", "decline"];
-
     public static (double Factor, string Explanation) Evaluate(Analysis a, int originalChars)
     {
         var doc = a.Doc;
@@ -66,7 +61,7 @@ internal static class HackingGuard
     /// <summary>A citation, a number that is not a mere count, or a domain term: a sentence that says something.</summary>
     private static bool HasSubstance(Sentence s)
     {
-        if (s.Citations.Count > 0 || s.ContainsAny(DomainWords)) return true;
+        if (s.Citations.Count > 0 || s.Has(Topic.Domain)) return true;
         foreach (var n in s.Numbers) if (!n.IsSmallConstant) return true;
         return false;
     }

@@ -16,18 +16,13 @@ internal readonly record struct Claim(ClaimKind Kind, Verdict Verdict, int Sente
 /// </summary>
 internal sealed class Analysis
 {
-    private static readonly string[] ProseClaimWords =
-        ["grew", "rose", "fell", "dropped", "declined", "gained", "lost", "increase", "decrease", "growth", "return",
-         "change", "average", "mean", "ratio", "rallied", "slid", "up ", "down "];
-    private static readonly string[] ForwardLookingWords =
-        ["forecast", "expect", "target", "project", " ci", "confidence", "stop", "allocat", "estimate", "scenario", "could", "would", "if "];
-    private static readonly string[] DownWords = ["down", "fell", "lost", "declin", "drop", "loss", "decreas", "slid", "lower"];
     private static readonly string[] ForwardSections = ["forecast", "recommend", "mitigation", "outlook", "opportunit", "risk"];
 
     public Document Doc { get; }
     public MarketFacts Facts { get; }
     public RewardContext Context { get; }
     public List<Claim> Claims { get; } = [];
+    private readonly HashSet<string> _equations = new(StringComparer.Ordinal);
     /// <summary>Values of numbers used as operands in verified calculations (to credit citations used in arithmetic).</summary>
     public List<double> ArithmeticOperands { get; } = [];
 
@@ -61,7 +56,7 @@ internal sealed class Analysis
         var t = s.Text;
         var operands = new List<NumberToken>();
         var values = new List<(double Value, NumberToken? Lone, int FirstOperand)>();
-        int segStart = 0;
+        int segStart = 0, exprStart = 0;
         while (segStart <= t.Length)
         {
             int sep = t.IndexOfAny(['=', '≈'], segStart);
@@ -69,13 +64,21 @@ internal sealed class Analysis
             bool last = sep < 0;
             int first = operands.Count;
             if (Expression.TryEvaluate(t, segStart, segEnd, operands, out var v, out var stop) && (last || stop >= segEnd))
+            {
+                if (values.Count == 0) exprStart = segStart;
                 values.Add((v, operands.Count - first == 1 ? operands[first] : null, first));
+            }
             else if (values.Count > 0 && !last)
+            {
                 values.Clear(); // an unreadable middle segment breaks the chain; start again after it
+                operands.Clear();
+            }
             if (last) break;
             segStart = sep + 1;
         }
         if (values.Count < 2) return;
+        // The same arithmetic under another label is one calculation, not two.
+        if (!_equations.Add(t[exprStart..].Trim().ToLowerInvariant())) return;
 
         bool consistent = true;
         for (int k = 1; k < values.Count; k++)
@@ -102,6 +105,7 @@ internal sealed class Analysis
             }
         }
         if (substantive == 0) return; // 2 + 2 = 4 says nothing about the market
+        if (RestatesAnOperand(values, operands)) return; // 1,746.62 × 1 = 1,746.62 computes nothing
         foreach (var v in values) computed.Add(v.Value);
         if (!grounded)
         {
@@ -110,6 +114,15 @@ internal sealed class Analysis
         }
         foreach (var n in operands) ArithmeticOperands.Add(n.Value);
         Claims.Add(new Claim(ClaimKind.Equation, Verdict.Verified, index, Clip(t)));
+    }
+
+    private static bool RestatesAnOperand(List<(double Value, NumberToken? Lone, int FirstOperand)> values, List<NumberToken> operands)
+    {
+        double result = values[^1].Value;
+        int end = values.Count > 1 ? values[1].FirstOperand : operands.Count;
+        for (int o = values[0].FirstOperand; o < end; o++)
+            if (!operands[o].IsSmallConstant && Math.Abs(operands[o].Value - result) <= operands[o].Tolerance) return true;
+        return false;
     }
 
     /// <summary>Consecutive steps agree within the rounding of the shown result; a percent may equal a fraction ×100.</summary>
@@ -136,7 +149,7 @@ internal sealed class Analysis
             var n = s.Numbers[c.Number];
             // "down 35.65% [price_growth_30d]" states the size of a fall: the data holds -0.3565.
             bool ok = Facts.MetricHas(c.Name, n.Value, n.Tolerance)
-                || (n.Value > 0 && s.ContainsAny(DownWords) && Facts.MetricHas(c.Name, -n.Value, n.Tolerance));
+                || (n.Value > 0 && s.Has(Topic.Down) && Facts.MetricHas(c.Name, -n.Value, n.Tolerance));
             Claims.Add(new Claim(ClaimKind.CitedValue, ok ? Verdict.Verified : Verdict.Wrong, index,
                 ok ? $"[{c.Name}]" : $"{s.Text.AsSpan(n.Start, n.End - n.Start)} is not a value of [{c.Name}]"));
         }
@@ -144,7 +157,7 @@ internal sealed class Analysis
 
     private void CheckProse(int index, Sentence s)
     {
-        if (s.Numbers.Count == 0 || !s.ContainsAny(ProseClaimWords) || s.ContainsAny(ForwardLookingWords) || InSection(s, ForwardSections))
+        if (s.Numbers.Count == 0 || !s.Has(Topic.ProseClaim) || s.Has(Topic.ForwardLooking) || InSection(s, ForwardSections))
             return;
         for (int k = 0; k < s.Numbers.Count; k++)
         {

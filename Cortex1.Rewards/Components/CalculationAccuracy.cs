@@ -3,7 +3,7 @@ namespace Cortex1.Rewards.Components;
 /// <summary>
 /// Recomputed calculations: a wrong one scores 0 and weighs double against the rest; one whose
 /// numbers are not derivable from the data earns nothing. Full credit needs three verified
-/// calculations (cited values and prose figures count a quarter each towards that).
+/// calculations (cited values and prose figures count a quarter each, one calculation at most).
 /// </summary>
 internal static class CalculationAccuracy
 {
@@ -25,7 +25,8 @@ internal static class CalculationAccuracy
             return Scoring.Result(0, "no calculations or checkable figures found");
         double verified = eqOk + 0.5 * otherOk;
         double precision = verified / (verified + eqNo + 0.5 * otherNo + 2.0 * wrong);
-        double volume = Scoring.Enough(eqOk + 0.25 * otherOk, 3);
+        // Copied figures can stand in for at most one calculation: a data dump is not analysis.
+        double volume = Scoring.Enough(eqOk + Math.Min(1, 0.25 * otherOk), 3);
         var note = $"{eqOk} calculations verified, {wrong} wrong, {eqNo} not derivable; {otherOk} figures verified, {otherNo} not derivable";
         return Scoring.Result(precision * volume, firstProblem is null ? note : $"{note}; e.g. {firstProblem}");
     }

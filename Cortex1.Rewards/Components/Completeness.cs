@@ -1,3 +1,5 @@
+using Cortex1.Rewards.Text;
+
 namespace Cortex1.Rewards.Components;
 
 /// <summary>
@@ -6,26 +8,23 @@ namespace Cortex1.Rewards.Components;
 /// </summary>
 internal static class Completeness
 {
-    private static readonly (string Name, string[] Words)[] Aspects =
+    private static readonly (string Name, Topic Topic)[] Aspects =
     [
-        ("transactions", ["transaction", "txn", "volume", "transfer", "turnover", "trading activity"]),
-        ("users", ["user", "address", "wallet", "holder", "participant", "adoption", "demand", "liquidity", "market cap", "investor"]),
-        ("technical", ["support", "resistance", "moving average", "momentum", "trend", "volatility", "breakout", "consolidat", "range"]),
-        ("risk", ["risk", "downside", "drawdown", "stop-loss", "stop loss", "exposure", "invalidat"]),
-        ("investment", ["allocat", "position", "portfolio", "entry", "exit", "buy", "sell", "accumulate", "target"]),
+        ("transactions", Topic.Transactions), ("users", Topic.Users), ("technical", Topic.Technical),
+        ("risk", Topic.Risk), ("investment", Topic.Investment),
     ];
 
     public static ComponentScore Score(Analysis a)
     {
         double total = 0;
         var missing = new List<string>();
-        foreach (var (name, words) in Aspects)
+        foreach (var (name, topic) in Aspects)
         {
             int mentions = 0;
             bool evidence = false;
             foreach (var s in a.Doc.Sentences)
             {
-                if (s.IsHeading || !s.ContainsAny(words)) continue;
+                if (s.IsHeading || !s.Has(topic)) continue;
                 mentions++;
                 evidence |= s.HasEvidence;
                 if (mentions >= 2 && evidence) break;

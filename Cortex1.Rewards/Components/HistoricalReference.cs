@@ -1,3 +1,5 @@
+using Cortex1.Rewards.Text;
+
 namespace Cortex1.Rewards.Components;
 
 /// <summary>
@@ -7,10 +9,6 @@ namespace Cortex1.Rewards.Components;
 /// </summary>
 internal static class HistoricalReference
 {
-    private static readonly string[] RelativeWords =
-        ["ago", "previous", "prior", "earlier", "since", "compared with", "compared to", "versus", " vs", "-day high", "-day low",
-         "-day average", "start of the window", "beginning of", "week before", "last week", "last month", "from $", "high of", "low of"];
-
     public static ComponentScore Score(Analysis a)
     {
         int verified = 0, unverified = 0, wrong = 0;
@@ -26,7 +24,7 @@ internal static class HistoricalReference
                     if (!n.IsSmallConstant && (a.Facts.DayHas(day, n.Value, n.Tolerance) || a.Facts.DayHas(day, -n.Value, n.Tolerance))) { match = true; break; }
                 if (match) verified++; else wrong++;
             }
-            else if (s.ContainsAny(RelativeWords))
+            else if (s.Has(Topic.Relative))
             {
                 bool match = false;
                 foreach (var n in s.Numbers)

@@ -1,4 +1,4 @@
-using System.Text;
+using Cortex1.Rewards.Text;
 
 namespace Cortex1.Rewards.Components;
 
@@ -12,9 +12,6 @@ internal static class InvestmentInsight
         ["buy", "sell", "hold", "accumulate", "reduce", "trim", "hedge", "rebalance", "allocate", "enter", "exit",
          "avoid", "wait", "increase", "decrease", "long", "short", "add", "take", "set", "scale", "rotate", "maintain"];
     private static readonly string[] RecommendationSections = ["recommend", "mitigation", "action", "opportunit", "strateg"];
-    private static readonly string[] TargetWords =
-        ["target", "take profit", "take-profit", "horizon", "over the next", "within", " days", " weeks", "exit at", "entry", "by "];
-    private static readonly string[] RiskWords = ["stop", "risk", "invalidat", "downside", "hedge", "drawdown", "if "];
 
     public static ComponentScore Score(Analysis a)
     {
@@ -29,17 +26,16 @@ internal static class InvestmentInsight
             if (!(StartsWithAction(s.Lower) && (s.StartsBullet || inSection)) && !(s.StartsBullet && inSection && HasActionEarly(s.Lower)))
                 continue;
             // A recommendation runs to the end of its line: "Buy ETH: 5% at $1,745. Stop-loss $1,580. Risk: …"
-            var text = new StringBuilder(s.Lower);
+            var topics = s.Topics;
             bool number = s.Numbers.Count > 0;
             int j = i + 1;
             for (; j < sentences.Count && sentences[j].Line == s.Line; j++)
             {
-                text.Append(' ').Append(sentences[j].Lower);
+                topics |= sentences[j].Topics;
                 number |= sentences[j].Numbers.Count > 0;
             }
             i = j - 1;
-            var all = text.ToString();
-            bool target = ContainsAny(all, TargetWords), risk = ContainsAny(all, RiskWords);
+            bool target = (topics & Topic.Target) != 0, risk = (topics & Topic.StatedRisk) != 0;
             withQty += number ? 1 : 0;
             withRisk += risk ? 1 : 0;
             scores.Add(0.25 + 0.3 * (number ? 1 : 0) + 0.2 * (target ? 1 : 0) + 0.25 * (risk ? 1 : 0));
@@ -61,15 +57,9 @@ internal static class InvestmentInsight
 
     private static bool HasActionEarly(string lower)
     {
-        var head = lower.Length > 40 ? lower[..40] : lower;
+        var head = lower.AsSpan(0, Math.Min(40, lower.Length));
         foreach (var verb in Actions)
             if (head.Contains(verb, StringComparison.Ordinal)) return true;
-        return false;
-    }
-
-    private static bool ContainsAny(string s, string[] words)
-    {
-        foreach (var w in words) if (s.Contains(w, StringComparison.Ordinal)) return true;
         return false;
     }
 }

@@ -40,12 +40,14 @@ internal sealed class Document
             bool first = true;
             foreach (var part in SplitSentences(line.ToString()))
             {
+                var sentence = new Sentence(part, lineNo, section, isHeading: false, startsBullet: bullet && first);
                 if (part.Length >= 20)
                 {
                     doc.LongSentences++;
-                    if (!seen.Add(Normalise(part))) { doc.DuplicateSentences++; continue; }
+                    if (!seen.Add(sentence.Lower)) { doc.DuplicateSentences++; continue; }
                 }
-                doc.Sentences.Add(Tokenize(new Sentence(part, lineNo, section, isHeading: false, startsBullet: bullet && first)));
+                sentence.MatchTopics();
+                doc.Sentences.Add(Tokenize(sentence));
                 first = false;
             }
         }
@@ -125,8 +127,6 @@ internal sealed class Document
         end >= word.Length && string.CompareOrdinal(s, end - word.Length, word, 0, word.Length) == 0
         && (end == word.Length || !char.IsLetter(s[end - word.Length - 1]));
 
-    private static string Normalise(string sentence) => sentence.ToLowerInvariant().Replace(" ", "", StringComparison.Ordinal);
-
     private void CountWords(ReadOnlySpan<char> line)
     {
         int i = 0;
@@ -137,7 +137,7 @@ internal sealed class Document
             {
                 int start = i;
                 bool vowel = false;
-                while (i < line.Length && char.IsLetter(line[i])) { vowel |= "aeiouyAEIOUY".Contains(line[i]); i++; }
+                while (i < line.Length && char.IsLetter(line[i])) { vowel |= IsVowel(line[i]); i++; }
                 int len = i - start;
                 Words++;
                 // Words are vowel-free only when they are acronyms (BTC, ETH, USD): allow short upper-case ones.
@@ -151,6 +151,8 @@ internal sealed class Document
             }
         }
     }
+
+    private static bool IsVowel(char c) => (c | 0x20) is 'a' or 'e' or 'i' or 'o' or 'u' or 'y';
 
     private static bool IsUsualSymbol(char c) =>
         c is '.' or ',' or ';' or ':' or '!' or '?' or '\'' or '"' or '(' or ')' or '[' or ']' or '-' or '+' or '*' or '/'

@@ -13,6 +13,9 @@ internal ref struct Expression
     private int _pos;
     private readonly List<NumberToken> _operands;
     private bool _failed;
+    private int _depth;
+    /// <summary>Deeper nesting is not arithmetic anyone writes, and unbounded recursion could overflow the stack.</summary>
+    private const int MaxDepth = 64;
 
     private Expression(string s, int start, int end, List<NumberToken> operands)
     {
@@ -75,6 +78,13 @@ internal ref struct Expression
     }
 
     private double Unary()
+    {
+        if (++_depth > MaxDepth) return Fail();
+        try { return UnaryCore(); }
+        finally { _depth--; }
+    }
+
+    private double UnaryCore()
     {
         SkipIgnorable();
         if (_pos >= _end) return Fail();

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Cortex1.Rewards.Text;
 
 /// <summary>Reads numbers as people write them in reports: <c>$1,745.01</c>, <c>-4.5%</c>, <c>1.2B</c>, <c>3.4 billion</c>.</summary>
@@ -88,10 +86,18 @@ internal static class NumberScanner
         for (int k = 0; k < 10; k++)
             if (k != 4 && k != 7 && !char.IsAsciiDigit(s[i + k])) return false;
         if (i + 10 < s.Length && char.IsAsciiDigit(s[i + 10])) return false;
-        if (!DateOnly.TryParseExact(s.AsSpan(i, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        int year = Digits(s, i, 4), month = Digits(s, i + 5, 2), dayOfMonth = Digits(s, i + 8, 2);
+        if (year is < 1900 or > 2200 || month is < 1 or > 12 || dayOfMonth < 1 || dayOfMonth > DateTime.DaysInMonth(year, month))
             return false;
-        date = new DateToken(day, i, i + 10);
+        date = new DateToken(new DateOnly(year, month, dayOfMonth), i, i + 10);
         return true;
+    }
+
+    private static int Digits(string s, int start, int count)
+    {
+        int v = 0;
+        for (int k = start; k < start + count; k++) v = v * 10 + (s[k] - '0');
+        return v;
     }
 
     private static bool IsThreeDigits(string s, int p) =>

@@ -9,6 +9,8 @@ internal sealed class Sentence(string text, int line, int section, bool isHeadin
     public string Text { get; } = text;
     /// <summary>Lower-cased text, for keyword checks.</summary>
     public string Lower { get; } = text.ToLowerInvariant();
+    /// <summary>The <see cref="Lexicon"/> topics the sentence mentions.</summary>
+    public Topic Topics { get; private set; }
     public int Line { get; } = line;
     /// <summary>Index into <see cref="Document.Headings"/> of the section holding it, or -1 before any heading.</summary>
     public int Section { get; } = section;
@@ -23,12 +25,7 @@ internal sealed class Sentence(string text, int line, int section, bool isHeadin
 
     public bool HasEvidence => Numbers.Count > 0 || Citations.Count > 0;
 
-    public bool Contains(string lowerKeyword) => Lower.Contains(lowerKeyword, StringComparison.Ordinal);
+    public bool Has(Topic topic) => (Topics & topic) != 0;
 
-    public bool ContainsAny(ReadOnlySpan<string> lowerKeywords)
-    {
-        foreach (var k in lowerKeywords)
-            if (Lower.Contains(k, StringComparison.Ordinal)) return true;
-        return false;
-    }
+    public void MatchTopics() => Topics = Lexicon.Match(Lower);
 }

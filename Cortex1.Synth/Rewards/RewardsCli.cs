@@ -16,7 +16,15 @@ public static class RewardsCli
 {
     public static Task<int> RunAsync(string[] args, IConfiguration configuration)
     {
-        var rewards = new Func<RewardSystem>(() => new RewardSystem(RewardWeights.From(configuration)));
+        RewardSystem system;
+        try { system = new RewardSystem(RewardWeights.From(configuration)); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Bad weights (negative, all zero, not a number) are a configuration error, not a crash.
+            Console.Error.WriteLine($"Invalid reward weights: {e.Message}");
+            return Task.FromResult(2);
+        }
+        var rewards = () => system;
 
         var verbose = new Option<bool>("--verbose") { Description = "Print every component of every example." };
         var test = new Command("test", "Score the graded set (high/medium/low per task kind) and check its ordering.") { verbose };

@@ -100,4 +100,14 @@ public class AntiHackingTests
         Assert.Equal(1.0, Fixtures.Score(Fixtures.Perfect).Penalty);
         Assert.Equal(1.0, Fixtures.Score(Fixtures.Example("risk_assessment.high").Completion, TaskKind.RiskAssessment, Fixtures.Crash).Penalty);
     }
+
+    [Fact]
+    public void Pathological_input_is_scored_without_crashing()
+    {
+        var nested = "x = " + new string('(', 5000) + "1,746.62" + new string(')', 5000) + " = 1,746.62";
+        var minus = "x = " + string.Concat(Enumerable.Repeat("- ", 3000)) + "1,746.62 = 1,746.62";
+        var oneLine = string.Concat(Enumerable.Repeat("ETH 1,746.62 [close_usd] ", 20_000));
+        foreach (var text in new[] { nested, minus, oneLine })
+            Assert.InRange(Fixtures.Score(text).Total, 0, 0.3);
+    }
 }

@@ -100,4 +100,27 @@ public class CalculationAccuracyTests
         var up = Fixtures.Score("BTC is at 35.65% [price_growth_30d] over the month.", market: Fixtures.Crash).Components[Name];
         Assert.Contains("1 wrong", up.Explanation, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_dump_of_cited_data_is_not_a_set_of_calculations()
+    {
+        var eth = Fixtures.Bull.Find("ethereum")!;
+        var dump = string.Join("\n", eth.Days.Select(d => $"On {d.Day:yyyy-MM-dd} ETH closed at ${d.Get("close_usd"):F2} [close_usd]."));
+        var c = Fixtures.Score(dump).Components[Name];
+        Assert.Contains("30 figures verified", c.Explanation, StringComparison.Ordinal);
+        Assert.True(c.Score <= 1.0 / 3 + 1e-9, c.Explanation);
+    }
+
+    [Fact]
+    public void Identities_and_relabelled_repeats_are_not_extra_calculations()
+    {
+        var c = Fixtures.Score(Calcs(
+            "ETH close = 1,746.62 × 1 = 1,746.62",
+            "BTC close = 46,196.46 + 0 = 46,196.46",
+            "7d growth = (1,746.62 - 1,369.04) / 1,369.04 = 27.58%",
+            "Weekly return = (1,746.62 - 1,369.04) / 1,369.04 = 27.58%",
+            "Seven-day change = (1,746.62 - 1,369.04) / 1,369.04 = 27.58%")).Components[Name];
+        Assert.StartsWith("1 calculations verified", c.Explanation, StringComparison.Ordinal);
+        Assert.True(c.Score < 0.5);
+    }
 }

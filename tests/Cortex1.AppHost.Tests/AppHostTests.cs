@@ -17,7 +17,7 @@ namespace Cortex1.AppHost.Tests;
 public class AppHostTests
 {
     private static readonly string[] Services = ["ingest", "synth", "trainer", "inference"];
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(8);
 
     [Fact]
     public async Task LocalModeStartsEveryServiceHealthyWithMigratedStorageThatSurvivesARestart()

@@ -38,11 +38,11 @@ public class JobQueueTests
         var queue = new JobQueue(db);
         var id = await queue.EnqueueAsync("test", new Payload(1));
 
-        var first = await queue.ClaimAsync("dead", ["test"], lease: TimeSpan.FromMilliseconds(300));
+        var first = await queue.ClaimAsync("dead", ["test"], lease: TimeSpan.FromSeconds(3));
         Assert.Equal(id, first!.Id);
         Assert.Null(await queue.ClaimAsync("alive", ["test"])); // still leased
 
-        await Task.Delay(500);
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
         var second = await queue.ClaimAsync("alive", ["test"]);
         Assert.Equal(id, second!.Id);
         Assert.Equal(2, second.Attempts);

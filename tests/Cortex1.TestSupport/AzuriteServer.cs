@@ -42,7 +42,7 @@ public static class AzuriteServer
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(60), "Azurite");
+        }, TimeSpan.FromMinutes(3), "Azurite");
         return connection;
     }
 }

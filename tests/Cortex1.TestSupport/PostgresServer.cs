@@ -66,7 +66,7 @@ public static class PostgresServer
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(60), "PostgreSQL");
+        }, TimeSpan.FromMinutes(2), "PostgreSQL");
         return admin.Replace("Pooling=false;", "");
     }
 }

@@ -5,6 +5,7 @@ using Cortex1.Data.Domain;
 using Cortex1.Data.Migrations;
 using Cortex1.Data.Storage;
 using Cortex1.Data.Jobs;
+using Cortex1.Data.Market;
 using Cortex1.Synth.Generation;
 using Cortex1.Synth.Teachers;
 
@@ -84,6 +85,7 @@ public static class SynthCli
         {
             await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
             await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
+            if ((await services.GetRequiredService<MarketStore>().GetChainsAsync(ct)).Count == 0) throw new MarketDataMissingException();
             var store = services.GetRequiredService<SynthStore>();
             var (run, created) = await store.CreateOrGetRunAsync(request, ct);
             if (!created && run.Status == "succeeded" && await store.GetManifestAsync(run.Dataset, run.Version, ct) is { } done)
@@ -118,7 +120,7 @@ public static class SynthCli
 
     private static async Task Print(DatasetManifest m, TextWriter stdout)
     {
-        await stdout.WriteLineAsync($"datasets/{m.Name}/{m.Version}: train {m.Train.Count} ({m.Train.FirstDay}…{m.Train.LastDay}), eval {m.Eval.Count} ({m.Eval.FirstDay}…{m.Eval.LastDay})");
+        await stdout.WriteLineAsync($"datasets/{m.Name}/{m.Version}: train {m.Train.Count} ({m.Train.FirstDay:yyyy-MM-dd}…{m.Train.LastDay:yyyy-MM-dd}), eval {m.Eval.Count} ({m.Eval.FirstDay:yyyy-MM-dd}…{m.Eval.LastDay:yyyy-MM-dd})");
         await stdout.WriteLineAsync($"teacher {m.Teacher}, gate {m.QualityGate}, generated {m.Generated}, rejected {m.Rejected}, duplicates {m.Duplicates}");
         await stdout.WriteLineAsync($"accepted rewards: mean {m.AcceptedRewards.Mean:0.000}, min {m.AcceptedRewards.Min:0.000}, max {m.AcceptedRewards.Max:0.000}");
         foreach (var (label, split) in new[] { ("train", m.Train), ("eval", m.Eval) })

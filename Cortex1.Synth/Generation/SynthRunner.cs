@@ -103,7 +103,7 @@ public sealed partial class SynthRunner(
         });
 
         var manifest = await PublishAsync(run, teacher.Name, gate, trainTarget, evalTarget, plan, ct);
-        await Report(new SynthProgress(plan.Tasks.Count, plan.Tasks.Count, manifest.Train.Count + manifest.Eval.Count,
+        await Report(new SynthProgress(plan.Tasks.Count, plan.Tasks.Count, manifest.Generated - manifest.Rejected,
             $"published {manifest.Train.Count} train + {manifest.Eval.Count} eval examples"));
         return manifest;
 

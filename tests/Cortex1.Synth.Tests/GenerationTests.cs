@@ -126,6 +126,32 @@ public class GenerationTests(MarketDatabase fx, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Teacher_examples_keep_reasoning_and_answer_and_identical_answers_are_deduplicated()
+    {
+        await using var server = await FakeOpenAi.StartAsync(new FakeOpenAi.Reply(200,
+            Content: "<think>ignored: the reasoning field wins</think>## Summary\nBTC closed higher.", Reasoning: "Step 1: read the closes."));
+        await using var services = fx.Synth(new()
+        {
+            ["Teacher:BaseUrl"] = server.BaseUrl.ToString(),
+            ["Teacher:ApiKey"] = FakeOpenAi.ApiKey,
+            ["Teacher:RequestsPerMinute"] = "10000",
+        });
+        var request = new SynthRunRequest("small", "openrouter", ["market"], Name: "fake-r1", QualityGate: 0);
+        var manifest = await Generate(services, request);
+
+        Assert.Equal(manifest.Generated, server.Calls.Count);
+        Assert.Equal(manifest.Generated - 1, manifest.Duplicates); // every answer is the same text
+        var kept = (await ReadJsonl($"fake-r1/{request.DatasetVersion}/train.jsonl")).Concat(await ReadJsonl($"fake-r1/{request.DatasetVersion}/eval.jsonl")).ToList();
+        var only = Assert.Single(kept);
+        Assert.Equal("Step 1: read the closes.", only.Reasoning);
+        Assert.Equal("## Summary\nBTC closed higher.", only.Answer);
+        // Labelled with the endpoint it really came from and the model, never a name it did not earn.
+        Assert.Equal($"{server.BaseUrl.Host}:deepseek/deepseek-r1", manifest.Teacher);
+        Assert.Equal(manifest.Teacher, only.Teacher);
+        Assert.All(server.Calls, c => Assert.Contains("[close_usd]", c.Body["messages"]![0]!["content"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Without_market_data_the_run_says_how_to_load_it()
     {
         var empty = await Cortex1.TestSupport.PostgresServer.CreateDatabaseAsync();

@@ -11,7 +11,7 @@ public class ChatTeacherTests
 {
     private static readonly SynthTask Task0 = WindowPlanner.Build(EmbeddedMarket.History, 5, 0, seed: 1).Tasks[0];
 
-    private static ServiceProvider Services(FakeOpenAi server, string? apiKey = FakeOpenAi.ApiKey) =>
+    private static ServiceProvider Services(FakeOpenAi server, string? apiKey = FakeOpenAi.ApiKey, int maxConcurrency = 4) =>
         new ServiceCollection().AddLogging()
             .AddSynthTeachers(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -19,6 +19,7 @@ public class ChatTeacherTests
                 ["Teacher:ApiKey"] = apiKey,
                 ["Teacher:RetryBaseDelay"] = "00:00:00.010",
                 ["Teacher:MaxRetries"] = "3",
+                ["Teacher:MaxConcurrency"] = maxConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }).Build())
             .BuildServiceProvider();
 
@@ -103,6 +104,19 @@ public class ChatTeacherTests
         Assert.Contains("Payment Required", e.Message);
         Assert.DoesNotContain(FakeOpenAi.ApiKey, e.Message);
         Assert.Single(server.Calls); // not retried
+    }
+
+    [Fact]
+    public async Task No_more_requests_are_in_flight_than_the_concurrency_limit()
+    {
+        await using var server = await FakeOpenAi.StartAsync(new FakeOpenAi.Reply(200, Content: "ok", Reasoning: "r", DelayMs: 300));
+        await using var services = Services(server, maxConcurrency: 2);
+        var teacher = services.GetRequiredService<TeacherFactory>().Create(TeacherFactory.OpenRouter);
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => teacher.AnswerAsync(Task0, "Analyse this.", CancellationToken.None)));
+        (teacher as IDisposable)?.Dispose();
+
+        Assert.Equal(6, server.Calls.Count);
+        Assert.Equal(2, server.MaxInFlight);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class FakeOpenAi : IAsyncDisposable
 
     /// <summary>A scripted reply: a status, optional headers, and the assistant message (for 200s) or an error body.</summary>
     public sealed record Reply(int Status, string? Content = null, string? Reasoning = null, string? ReasoningContent = null,
-        int? RetryAfterSeconds = null, string? ErrorMessage = null);
+        int? RetryAfterSeconds = null, string? ErrorMessage = null, int DelayMs = 0);
 
     public sealed record Call(JsonNode Body, string? Authorization, TimeSpan At, int Status);
 
@@ -30,6 +30,10 @@ public sealed class FakeOpenAi : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<Reply> _script;
     private int _next;
+    private int _inFlight;
+
+    /// <summary>The most requests the server was handling at the same moment.</summary>
+    public int MaxInFlight { get; private set; }
 
     public ConcurrentQueue<Call> Calls { get; } = new();
     public Uri BaseUrl { get; }
@@ -61,6 +65,21 @@ public sealed class FakeOpenAi : IAsyncDisposable
         var index = Interlocked.Increment(ref _next) - 1;
         var reply = _script[Math.Min(index, _script.Count - 1)];
         Calls.Enqueue(new Call(body, http.Request.Headers.Authorization.ToString(), _clock.Elapsed, reply.Status));
+        var now = Interlocked.Increment(ref _inFlight);
+        lock (Calls) MaxInFlight = Math.Max(MaxInFlight, now);
+        try
+        {
+            await Task.Delay(reply.DelayMs);
+            await Respond(http, body, reply, index);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private static async Task Respond(HttpContext http, JsonNode body, Reply reply, int index)
+    {
         http.Response.StatusCode = reply.Status;
         http.Response.ContentType = "application/json";
         if (reply.RetryAfterSeconds is { } s) http.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -32,7 +32,15 @@ public static class MetricNames
     public const string VolumeGrowth7d = "volume_growth_7d";
     public const string TransactionGrowth7d = "txn_growth_7d";
     public const string UserGrowth7d = "user_growth_7d";
+    public const string TransactionGrowth30d = "txn_growth_30d";
+    public const string TransferVolumeGrowth7d = "transfer_volume_growth_7d";
+
+    /// <summary>Sample standard deviation of the daily log changes in transaction count over 30 days (per day, fraction).</summary>
+    public const string TransactionVolatility30d = "txn_volatility_30d";
 
     /// <summary>30-day rolling Pearson correlation of daily log returns with another chain.</summary>
     public static string Correlation30d(string otherChain) => $"correlation_30d_{otherChain}";
+
+    /// <summary>30-day rolling Pearson correlation of daily log changes in transaction count with another chain.</summary>
+    public static string TransactionCorrelation30d(string otherChain) => $"txn_correlation_30d_{otherChain}";
 }

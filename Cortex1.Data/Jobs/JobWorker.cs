@@ -40,7 +40,8 @@ public sealed partial class JobWorker(
 {
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..48];
+    // At most 48 characters; a short host name makes the id shorter, so no fixed-length slice.
+    public string WorkerId { get; } = string.Concat($"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}".Take(48));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,0 +1,43 @@
+using Cortex1.Data.Jobs;
+using Cortex1.Ingest.Flipside;
+using Microsoft.Extensions.Options;
+
+namespace Cortex1.Ingest.Runs;
+
+/// <summary>The state of an ingest run as the API shows it.</summary>
+public sealed record IngestRunStatus(
+    long Id, string Status, double Progress, string? Message, string? Error, int Attempts,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, object? Result);
+
+public static class IngestApi
+{
+    /// <summary><c>POST /api/ingest/runs</c> queues a run; <c>GET /api/ingest/runs/{id}</c> shows it.</summary>
+    public static IEndpointRouteBuilder MapIngestApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/ingest").WithTags("Ingest");
+
+        group.MapPost("/runs", async (IngestRunRequest request, JobQueue queue, IOptions<FlipsideOptions> flipside, CancellationToken ct) =>
+        {
+            if (request.Validate() is { } problem)
+                return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid ingest run");
+            // Refuse at once rather than queue a job that can only fail.
+            if (request.Mode == IngestRunRequest.Fetch && !flipside.Value.HasKey)
+                return Results.Problem(new FlipsideNotConfiguredException().Message, statusCode: StatusCodes.Status400BadRequest,
+                    title: "Flipside is not configured");
+            var id = await queue.EnqueueAsync(IngestRunHandler.JobKind, request, ct: ct);
+            var job = await queue.GetAsync(id, ct);
+            return Results.Accepted($"/api/ingest/runs/{id}", ToStatus(job!));
+        });
+
+        group.MapGet("/runs/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
+            await queue.GetAsync(id, ct) is { Kind: IngestRunHandler.JobKind } job
+                ? Results.Ok(ToStatus(job))
+                : Results.Problem($"No ingest run {id}.", statusCode: StatusCodes.Status404NotFound));
+
+        return app;
+    }
+
+    private static IngestRunStatus ToStatus(Job job) => new(
+        job.Id, job.Status, job.Progress, job.ProgressMessage, job.Error, job.Attempts,
+        job.CreatedAt, job.StartedAt, job.FinishedAt, job.Result?.RootElement);
+}

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cortex1.Data.Domain;
+using Cortex1.Rewards;
+using Cortex1.Rewards.Graded;
+
+namespace Cortex1.Synth.Rewards;
+
+/// <summary>
+/// <c>rewards test --verbose</c>, <c>rewards score --input file.jsonl</c> and <c>rewards bench</c>:
+/// the reward system's commands, in the seed's words. Weights come from configuration
+/// (<c>Rewards:Weights</c> in appsettings.json, environment, or <c>--Rewards:Weights:X=…</c>).
+/// </summary>
+public static class RewardsCli
+{
+    public static Task<int> RunAsync(string[] args, IConfiguration configuration)
+    {
+        RewardSystem system;
+        try { system = new RewardSystem(RewardWeights.From(configuration)); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Bad weights (negative, all zero, not a number) are a configuration error, not a crash.
+            Console.Error.WriteLine($"Invalid reward weights: {e.Message}");
+            return Task.FromResult(2);
+        }
+        var rewards = () => system;
+
+        var verbose = new Option<bool>("--verbose") { Description = "Print every component of every example." };
+        var test = new Command("test", "Score the graded set (high/medium/low per task kind) and check its ordering.") { verbose };
+        test.SetAction(r => Test(rewards(), r.GetValue(verbose)));
+
+        var input = new Option<FileInfo>("--input") { Description = "JSONL: completion|answer, kind|task_kind, market per line.", Required = true };
+        var score = new Command("score", "Print one JSON reward breakdown per input line.") { input };
+        score.SetAction(r => Score(rewards(), r.GetValue(input)!));
+
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time per row.", DefaultValueFactory = _ => 3 };
+        var bench = new Command("bench", "Scores per second for 2,000-character completions on one core.") { seconds };
+        bench.SetAction(r => RewardsBench.Run(rewards(), r.GetValue(seconds)));
+
+        var root = new RootCommand("Cortex1 reward system") { test, score, bench };
+        // Configuration overrides (--Rewards:Weights:X=…) are read by the host's configuration, not by this parser.
+        var commandArgs = args.Where(a => !a.StartsWith("--Rewards:", StringComparison.OrdinalIgnoreCase)).ToArray();
+        return root.Parse(commandArgs).InvokeAsync();
+    }
+
+    private static int Test(RewardSystem rewards, bool verbose)
+    {
+        var report = GradedSet.Run(rewards);
+        Console.WriteLine($"{"example",-32} {"total",6} {"penalty",7}");
+        foreach (var r in report.Results.OrderBy(r => r.Example.Kind).ThenByDescending(r => r.Example.Quality))
+        {
+            Console.WriteLine($"{r.Example.Name,-32} {r.Breakdown.Total,6:0.000} {r.Breakdown.Penalty,7:0.00}");
+            if (!verbose) continue;
+            foreach (var (name, c) in r.Breakdown.Components)
+                Console.WriteLine($"    {name,-22} {c.Score,5:0.00}  {c.Explanation}");
+            Console.WriteLine($"    {"penalty",-22} {r.Breakdown.Penalty,5:0.00}  {r.Breakdown.PenaltyExplanation}");
+        }
+        if (report.Passed)
+        {
+            Console.WriteLine($"PASS: every high > every medium > every low per kind; high ≥ {GradedSet.HighFloor}, low ≤ {GradedSet.LowCeiling}.");
+            return 0;
+        }
+        foreach (var f in report.Failures) Console.Error.WriteLine($"FAIL: {f}");
+        return 1;
+    }
+
+    private static int Score(RewardSystem rewards, FileInfo input)
+    {
+        if (!input.Exists) { Console.Error.WriteLine($"Input file not found: {input.FullName}"); return 2; }
+        int line = 0, failed = 0;
+        foreach (var text in File.ReadLines(input.FullName))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            try
+            {
+                var (completion, context) = ParseLine(text);
+                var b = rewards.Score(completion, context);
+                Console.WriteLine(JsonSerializer.Serialize(new { line, b.Total, b.Penalty, b.PenaltyExplanation, b.Components }, RewardJson.Options));
+            }
+            catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException)
+            {
+                failed++;
+                Console.Error.WriteLine($"{input.Name}:{line}: {e.Message}");
+            }
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>Reads Synth's example record or a bare {completion, kind, market} object.</summary>
+    internal static (string Completion, RewardContext Context) ParseLine(string json)
+    {
+        var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("line is not a JSON object");
+        var completion = (node["completion"] ?? node["answer"])?.GetValue<string>()
+            ?? throw new InvalidDataException("missing 'completion' (or 'answer')");
+        var kindText = (node["kind"] ?? node["task_kind"] ?? node["taskKind"])?.GetValue<string>()
+            ?? throw new InvalidDataException("missing 'kind' (or 'task_kind')");
+        if (!Enum.TryParse<TaskKind>(kindText.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var kind))
+            throw new InvalidDataException($"unknown task kind '{kindText}' (one of {string.Join(", ", Enum.GetNames<TaskKind>())})");
+        var market = (node["market"] ?? node["market_data"] ?? node["marketData"])?.Deserialize<MarketContext>(RewardJson.Options)
+            ?? throw new InvalidDataException("missing 'market' (a MarketContext)");
+        return (completion, new RewardContext(market, kind));
+    }
+}

@@ -12,7 +12,9 @@ var openRouterKey = builder.AddOptionalSecret("openrouter-api-key");
 var inferenceKey = builder.AddOptionalSecret("inference-api-key");
 
 var ingest = builder.AddCortex1Service<Projects.Cortex1_Ingest>("ingest", infra)
-    .WithSecret("Flipside__ApiKey", flipsideKey);
+    .WithSecret("Flipside__ApiKey", flipsideKey)
+    .WithPostCommand("load-embedded", "Load embedded history", "/api/ingest/runs", new { mode = "load-embedded" })
+    .WithPostCommand("fetch-30d", "Fetch 30 days from Flipside", "/api/ingest/runs", new { mode = "fetch", days = 30 });
 
 var synth = builder.AddCortex1Service<Projects.Cortex1_Synth>("synth", infra)
     .WithSecret("Teacher__ApiKey", openRouterKey)

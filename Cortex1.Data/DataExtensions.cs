@@ -45,10 +45,19 @@ public static class DataExtensions
 /// <summary>Unhealthy until the migrations ran and the blob containers exist.</summary>
 public sealed class StorageReadiness : IHealthCheck
 {
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? _failure = "starting";
 
-    public void Ready() => _failure = null;
+    public void Ready()
+    {
+        _failure = null;
+        _ready.TrySetResult();
+    }
+
     public void Failed(string why) => _failure = why;
+
+    /// <summary>Completes once migrations ran and containers exist, so work that needs the schema never races it.</summary>
+    public Task WaitUntilReadyAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
         Task.FromResult(_failure is null ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(_failure));

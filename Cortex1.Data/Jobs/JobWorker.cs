@@ -36,7 +36,7 @@ public sealed class JobContext(Job job, JobQueue queue, string worker)
 /// a killed process stops renewing and its job is picked up by the next worker.
 /// </summary>
 public sealed partial class JobWorker(
-    JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger) : BackgroundService
+    JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger, StorageReadiness? readiness = null) : BackgroundService
 {
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -47,6 +47,8 @@ public sealed partial class JobWorker(
     {
         var byKind = handlers.ToDictionary(h => h.Kind);
         if (byKind.Count == 0) return;
+        // The jobs table exists only once migrations ran: don't poll before.
+        if (readiness is not null) await readiness.WaitUntilReadyAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             Job? job = null;

@@ -24,8 +24,7 @@ public sealed partial class EmbeddedHistoryAtStartup(
         try
         {
             // Migrations run in the data layer's initializer; wait for it instead of racing it.
-            while ((await readiness.CheckHealthAsync(new HealthCheckContext(), stoppingToken)).Status != HealthStatus.Healthy)
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            await readiness.WaitUntilReadyAsync(stoppingToken);
             if (await store.HasSourceAsync(EmbeddedHistory.Source, stoppingToken))
             {
                 LogAlreadyLoaded(logger);

@@ -1,1 +1,0 @@
-namespace Cortex1.Model;

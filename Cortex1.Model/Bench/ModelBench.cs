@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cortex1.Model.Generation;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Tiny;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Bench;
+
+/// <summary>
+/// `bench [--shape tiny|qwen2-0.5b] [--prompt 64] [--decode 32] [--batch 1] [--variants fp32,bf16,nf4] [--threads N]`:
+/// writes a random-weight model of a named shape to a temp HF folder, loads it per variant (fp32, bf16, NF4 with
+/// bf16 compute), and prints prefill and decode tokens/s, load time and peak RSS; the last line is key=value pairs.
+/// </summary>
+public static class ModelBench
+{
+    public static readonly IReadOnlyDictionary<string, (string Family, TinyModelOptions Options)> Shapes =
+        new Dictionary<string, (string, TinyModelOptions)>
+        {
+            ["tiny"] = ("phi3", new TinyModelOptions()),
+            // Qwen2-0.5B's dimensions (tied embeddings, q/k/v biases).
+            ["qwen2-0.5b"] = ("qwen2", new TinyModelOptions(896, 24, 14, 2, 4864, 32768, DType: ScalarType.BFloat16, VocabSize: 151936, TieWordEmbeddings: true)),
+        };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string Arg(string name, string def)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
+        }
+        var shape = Arg("--shape", "tiny");
+        if (!Shapes.TryGetValue(shape, out var spec))
+        {
+            await Console.Error.WriteLineAsync($"Unknown shape '{shape}'; known: {string.Join(", ", Shapes.Keys)}.");
+            return 2;
+        }
+        int prompt = int.Parse(Arg("--prompt", "64"), CultureInfo.InvariantCulture), decode = int.Parse(Arg("--decode", "32"), CultureInfo.InvariantCulture);
+        var batch = int.Parse(Arg("--batch", "1"), CultureInfo.InvariantCulture);
+        var variants = Arg("--variants", "fp32,bf16,nf4").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        if (Arg("--threads", "") is { Length: > 0 } th) set_num_threads(int.Parse(th, CultureInfo.InvariantCulture));
+
+        var folder = Path.Combine(Path.GetTempPath(), $"cortex1-bench-{shape}-{Environment.ProcessId}");
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            Console.WriteLine($"Writing random {shape} model ({spec.Family}) to {folder} ...");
+            TinyModel.Create(folder, spec.Family, 1234, spec.Options);
+            Console.WriteLine($"  written in {sw.Elapsed.TotalSeconds:F1}s; {Environment.ProcessorCount} cores, {get_num_threads()} torch threads, prompt {prompt}, decode {decode}, batch {batch}");
+            Console.WriteLine();
+            Console.WriteLine("| variant | weights MB | load s | prefill tok/s | decode tok/s | peak RSS MB |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            var kv = new List<string> { $"shape={shape}", $"prompt={prompt}", $"decode={decode}", $"batch={batch}" };
+            foreach (var variant in variants)
+            {
+                var options = variant switch
+                {
+                    "fp32" => new LoadOptions(Quantization.None, ScalarType.Float32, "cpu"),
+                    "bf16" => new LoadOptions(Quantization.None, ScalarType.BFloat16, "cpu"),
+                    "nf4" => new LoadOptions(Quantization.Nf4, ScalarType.BFloat16, "cpu"),
+                    _ => throw new ArgumentException($"Unknown variant '{variant}' (fp32, bf16, nf4)."),
+                };
+                GC.Collect();
+                var r = Measure(folder, options, prompt, decode, batch);
+                Console.WriteLine($"| {variant} | {r.WeightsMb:F0} | {r.LoadS:F1} | {r.PrefillTps:F1} | {r.DecodeTps:F2} | {r.PeakMb:F0} |");
+                kv.Add(FormattableString.Invariant($"{variant}_prefill_tps={r.PrefillTps:F1}"));
+                kv.Add(FormattableString.Invariant($"{variant}_decode_tps={r.DecodeTps:F2}"));
+                kv.Add(FormattableString.Invariant($"{variant}_peak_mb={r.PeakMb:F0}"));
+                kv.Add(FormattableString.Invariant($"{variant}_weights_mb={r.WeightsMb:F0}"));
+            }
+            Console.WriteLine();
+            Console.WriteLine(string.Join(' ', kv));
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    sealed record Result(double WeightsMb, double LoadS, double PrefillTps, double DecodeTps, double PeakMb);
+
+    static Result Measure(string folder, LoadOptions options, int promptLen, int decodeLen, int batch)
+    {
+        var baseline = Environment.WorkingSet;
+        long peak = baseline;
+        using var model = LanguageModel.Load(folder, options);
+        peak = Math.Max(peak, model.LoadPeakBytes);
+        var rng = new Random(7);
+        var caches = Enumerable.Range(0, batch).Select(_ => model.NewCache()).ToList();
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var next = new List<int>();
+            foreach (var c in caches)
+            {
+                var prompt = Enumerable.Range(0, promptLen).Select(_ => rng.Next(model.Tokenizer.VocabSize)).ToArray();
+                next.Add(Sampler.ArgMax(model.Prefill(c, prompt)));
+                peak = Math.Max(peak, Environment.WorkingSet);
+            }
+            var prefillTps = batch * promptLen / sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            for (var i = 0; i < decodeLen; i++)
+            {
+                var logits = model.DecodeStep(caches, next);
+                next = logits.Select(Sampler.ArgMax).ToList();
+                peak = Math.Max(peak, Environment.WorkingSet);
+            }
+            var decodeTps = batch * decodeLen / sw.Elapsed.TotalSeconds;
+            return new Result(model.Decoder.WeightBytes / 1e6, model.LoadTime.TotalSeconds, prefillTps, decodeTps, peak / 1e6);
+        }
+        finally
+        {
+            foreach (var c in caches) c.Dispose();
+        }
+    }
+}

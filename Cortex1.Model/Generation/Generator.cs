@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Cortex1.Model.Modeling;
+
+namespace Cortex1.Model.Generation;
+
+/// <summary>One sequence to generate. StopTokens default to the model's EOS ids; Adapter null = the model's ActiveAdapter.</summary>
+public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens, SamplingOptions Sampling, int MaxTokens,
+    IReadOnlyList<string>? StopStrings = null, IReadOnlyList<int>? StopTokens = null, string? Adapter = null);
+
+/// <summary>A streamed piece: text that is safe to show, the token that produced it (null on the final flush), and
+/// the finish reason on the last delta ("stop" or "length").</summary>
+public sealed record GenerationDelta(string Text, int? Token, string? FinishReason);
+
+/// <summary>A finished sequence. Tokens are the generated ids (a stop token included, as GRPO scores it); Text excludes
+/// stop tokens and stop strings.</summary>
+public sealed record GenerationResult(string Text, IReadOnlyList<int> Tokens, string FinishReason, int PromptTokens);
+
+/// <summary>
+/// Generation over <see cref="LanguageModel"/>: prefill each prompt into its own cache, then batched decode steps
+/// in which finished sequences simply drop out (no padding). Streaming and batch share the same per-sequence state.
+/// </summary>
+public sealed class Generator(LanguageModel model)
+{
+    sealed class Sequence : IDisposable
+    {
+        public required GenerationRequest Request { get; init; }
+        public required KvCache Cache { get; init; }
+        public required Sampler Sampler { get; init; }
+        public required IncrementalDecoder Decoder { get; init; }
+        public required StopChecker Stops { get; init; }
+        public List<int> Generated { get; } = [];
+        public StringBuilder Text { get; } = new();
+        public string? Finish { get; set; }
+        public int Next { get; set; }
+        public void Dispose() => Cache.Dispose();
+    }
+
+    Sequence Start(GenerationRequest r)
+    {
+        if (r.PromptTokens.Count == 0) throw new ArgumentException("The prompt is empty.");
+        if (r.MaxTokens <= 0) throw new ArgumentException("MaxTokens must be positive.");
+        if (r.PromptTokens.Count >= model.ContextLength)
+            throw new ArgumentException($"The prompt has {r.PromptTokens.Count} tokens; the context length is {model.ContextLength}.");
+        var cache = model.NewCache(r.Adapter);
+        return new Sequence
+        {
+            Request = r,
+            Cache = cache,
+            Sampler = new Sampler(r.Sampling),
+            Decoder = new IncrementalDecoder(model.Tokenizer, skipSpecial: true),
+            Stops = new StopChecker(r.StopTokens ?? model.Tokenizer.EosTokenIds, r.StopStrings ?? []),
+        };
+    }
+
+    /// <summary>Samples from logits, records the token, and returns the text delta it releases (Finish set when done).</summary>
+    string Accept(Sequence s, float[] logits)
+    {
+        var token = s.Sampler.Sample(logits, s.Cache.Tokens);
+        s.Generated.Add(token);
+        s.Next = token;
+        string delta;
+        if (s.Stops.IsStopToken(token)) { s.Finish = "stop"; delta = s.Stops.Push(s.Decoder.Flush()) + s.Stops.Flush(); }
+        else
+        {
+            delta = s.Stops.Push(s.Decoder.Add(token));
+            if (s.Stops.Stopped) s.Finish = "stop";
+            else if (s.Generated.Count >= s.Request.MaxTokens || s.Cache.Length + 1 >= model.ContextLength)
+            {
+                s.Finish = "length";
+                delta += s.Stops.Push(s.Decoder.Flush());
+                if (s.Stops.Stopped) s.Finish = "stop";
+                else delta += s.Stops.Flush();
+            }
+        }
+        s.Text.Append(delta);
+        return delta;
+    }
+
+    /// <summary>Streams one sequence's text deltas; the last delta carries the finish reason. Cancellation stops between tokens.</summary>
+    public async IAsyncEnumerable<GenerationDelta> GenerateStreamAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        using var s = Start(request);
+        var logits = await Task.Run(() => model.Prefill(s.Cache, request.PromptTokens.ToArray()), ct);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var delta = Accept(s, logits);
+            yield return new GenerationDelta(delta, s.Generated[^1], s.Finish);
+            if (s.Finish is not null) yield break;
+            logits = await Task.Run(() => model.DecodeStep([s.Cache], [s.Next])[0], ct);
+        }
+    }
+
+    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken ct = default) =>
+        (await GenerateBatchAsync([request], ct))[0];
+
+    /// <summary>Generates several sequences together (a GRPO group, or a server batch): all decode steps are batched.</summary>
+    public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default) =>
+        Task.Run(() => GenerateBatch(requests, ct), ct);
+
+    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default)
+    {
+        var seqs = new List<Sequence>();
+        try
+        {
+            foreach (var r in requests)
+            {
+                ct.ThrowIfCancellationRequested();
+                var s = Start(r);
+                seqs.Add(s);
+                Accept(s, model.Prefill(s.Cache, r.PromptTokens.ToArray()));
+            }
+            while (seqs.Where(s => s.Finish is null).ToList() is { Count: > 0 } active)
+            {
+                ct.ThrowIfCancellationRequested();
+                var logits = model.DecodeStep(active.Select(s => s.Cache).ToList(), active.Select(s => s.Next).ToList());
+                for (var i = 0; i < active.Count; i++) Accept(active[i], logits[i]);
+            }
+            return seqs.Select(s => new GenerationResult(s.Text.ToString(), s.Generated, s.Finish!, s.Request.PromptTokens.Count)).ToList();
+        }
+        finally
+        {
+            foreach (var s in seqs) s.Dispose();
+        }
+    }
+}

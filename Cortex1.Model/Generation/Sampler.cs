@@ -1,0 +1,65 @@
+namespace Cortex1.Model.Generation;
+
+/// <summary>
+/// Picks the next token from fp32 logits on the CPU (vocab-sized arrays are cheap next to a forward). One Sampler per
+/// sequence: its Random is seeded from the options, so a seeded sequence is reproducible whatever it is batched with.
+/// </summary>
+public sealed class Sampler(SamplingOptions options)
+{
+    readonly Random _random = options.Seed is int s ? new Random(s) : new Random();
+    public SamplingOptions Options => options;
+
+    public int Sample(float[] logits, IReadOnlyList<int> previousTokens)
+    {
+        var l = (float[])logits.Clone();
+        ApplyPenalties(l, previousTokens);
+        if (options.Temperature <= 0) return ArgMax(l);
+
+        // Temperature, then keep the top-k, then the smallest set whose probability reaches top-p.
+        var order = Enumerable.Range(0, l.Length).ToArray();
+        Array.Sort(l.Select(x => -x).ToArray(), order);
+        var keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
+        var max = l[order[0]];
+        var probs = new double[keep];
+        double sum = 0;
+        for (var i = 0; i < keep; i++) { probs[i] = Math.Exp((l[order[i]] - max) / options.Temperature); sum += probs[i]; }
+        if (options.TopP < 1f)
+        {
+            double acc = 0;
+            for (var i = 0; i < keep; i++)
+            {
+                acc += probs[i] / sum;
+                if (acc >= options.TopP) { keep = i + 1; break; }
+            }
+            sum = probs.Take(keep).Sum();
+        }
+        var r = _random.NextDouble() * sum;
+        for (var i = 0; i < keep; i++)
+        {
+            r -= probs[i];
+            if (r <= 0) return order[i];
+        }
+        return order[keep - 1];
+    }
+
+    void ApplyPenalties(float[] l, IReadOnlyList<int> previous)
+    {
+        if (previous.Count == 0) return;
+        if (options.RepetitionPenalty == 1f && options.PresencePenalty == 0f && options.FrequencyPenalty == 0f) return;
+        var counts = new Dictionary<int, int>();
+        foreach (var t in previous) if (t >= 0 && t < l.Length) counts[t] = counts.GetValueOrDefault(t) + 1;
+        foreach (var (t, c) in counts)
+        {
+            // HF's repetition penalty: divide positive logits, multiply negative ones (CTRL paper).
+            if (options.RepetitionPenalty != 1f) l[t] = l[t] > 0 ? l[t] / options.RepetitionPenalty : l[t] * options.RepetitionPenalty;
+            l[t] -= options.PresencePenalty + options.FrequencyPenalty * c;
+        }
+    }
+
+    public static int ArgMax(float[] l)
+    {
+        var best = 0;
+        for (var i = 1; i < l.Length; i++) if (l[i] > l[best]) best = i;
+        return best;
+    }
+}

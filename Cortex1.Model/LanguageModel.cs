@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Config;
+using Cortex1.Model.Devices;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Lora;
+using Cortex1.Model.Modeling;
+using Cortex1.Model.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model;
+
+/// <summary>
+/// A loaded causal language model: decoder weights, tokenizer, chat template, and LoRA adapters. Inference goes
+/// through per-sequence KV caches (Prefill, then batched DecodeStep); training through Forward over padded batches.
+/// Not thread-safe: one forward at a time (the server serialises steps and batches across requests instead).
+/// </summary>
+public sealed class LanguageModel : IDisposable
+{
+    readonly Dictionary<string, LoraConfig> _adapters = [];
+
+    public ModelConfig Config { get; }
+    public TextTokenizer Tokenizer { get; }
+    public IChatTemplate ChatTemplate { get; }
+    public Decoder Decoder { get; }
+    public string Name { get; }
+    public string Folder { get; }
+    public LoadOptions Options { get; }
+    public int ContextLength => Config.MaxPositionEmbeddings;
+    public Device Device => Decoder.Device;
+    public ScalarType DType => Decoder.DType;
+    public IReadOnlyCollection<string> Adapters => _adapters.Keys;
+    public IReadOnlyDictionary<string, LoraConfig> AdapterConfigs => _adapters;
+    /// <summary>Adapter used by <see cref="NewCache"/> when none is named, and by <see cref="Forward"/>; null = base model.</summary>
+    public string? ActiveAdapter
+    {
+        get;
+        set => field = value is null || _adapters.ContainsKey(value) ? value : throw new KeyNotFoundException($"No adapter '{value}' is loaded.");
+    }
+    /// <summary>Wall time and peak process memory of the load.</summary>
+    public TimeSpan LoadTime { get; }
+    public long LoadPeakBytes { get; }
+
+    LanguageModel(string folder, LoadOptions options, ModelConfig config, TextTokenizer tokenizer, IChatTemplate template, Decoder decoder, TimeSpan loadTime, long peak)
+    {
+        Folder = folder; Options = options; Config = config; Tokenizer = tokenizer; ChatTemplate = template; Decoder = decoder;
+        Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
+        LoadTime = loadTime; LoadPeakBytes = peak;
+    }
+
+    /// <summary>
+    /// Loads an HF folder. Tensors stream shard by shard through a memory map; each is converted (or NF4-quantised)
+    /// as it arrives and its source freed, so peak memory stays near the final model size.
+    /// </summary>
+    public static LanguageModel Load(string folder, LoadOptions? options = null, IProgress<string>? progress = null)
+    {
+        options ??= LoadOptions.Default;
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
+        var sw = Stopwatch.StartNew();
+        var config = ModelConfig.Load(folder);
+        var device = DeviceSelector.Resolve(options.Device);
+        var dtype = options.DType ?? DeviceSelector.DefaultDType(device);
+        var tokenizer = TextTokenizer.Load(folder, config.EosTokenIds);
+        string? jinja = null;
+        var tcPath = Path.Combine(folder, "tokenizer_config.json");
+        if (File.Exists(tcPath)) jinja = JsonNode.Parse(File.ReadAllText(tcPath))?["chat_template"] is JsonValue v ? v.GetValue<string>() : null;
+        var template = ChatTemplates.For(jinja, config.ModelType, tokenizer.BosToken);
+
+        var decoder = new Decoder(config, dtype, device, options.Quantization == Quantization.Nf4);
+        try
+        {
+            var pending = new HashSet<string>(decoder.RequiredTensorNames());
+            var files = SafeTensors.ModelFiles(folder);
+            long peak = Environment.WorkingSet;
+            for (var f = 0; f < files.Count; f++)
+            {
+                using var file = new SafeTensorsFile(files[f]);
+                progress?.Report($"Loading {Path.GetFileName(files[f])} ({f + 1}/{files.Count}, {file.Tensors.Count} tensors)");
+                foreach (var name in file.Tensors.Keys)
+                {
+                    if (!pending.Contains(name)) continue;
+                    using (var src = file.Read(name)) decoder.Assign(name, src);
+                    pending.Remove(name);
+                    peak = Math.Max(peak, Environment.WorkingSet);
+                }
+            }
+            if (pending.Count > 0)
+                throw new InvalidDataException($"Model folder '{folder}' is missing tensor '{pending.Order(StringComparer.Ordinal).First()}'" +
+                                               (pending.Count > 1 ? $" (and {pending.Count - 1} more)." : "."));
+            progress?.Report($"Loaded {config.ModelType} ({config.NumLayers} layers, {dtype}{(decoder.Quantized ? "/nf4" : "")}, {device.type}) in {sw.Elapsed.TotalSeconds:F1}s, weights {decoder.WeightBytes / 1e6:F0} MB");
+            return new LanguageModel(folder, options, config, tokenizer, template, decoder, sw.Elapsed, peak);
+        }
+        catch
+        {
+            decoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new, empty cache for one sequence; it runs with `adapter` (default: <see cref="ActiveAdapter"/>).</summary>
+    public KvCache NewCache(string? adapter = null)
+    {
+        adapter ??= ActiveAdapter;
+        if (adapter is not null && !_adapters.ContainsKey(adapter)) throw new KeyNotFoundException($"No adapter '{adapter}' is loaded.");
+        return new KvCache(Config.NumLayers, Config.NumKvHeads, Config.HeadDim, DType, Device, adapter);
+    }
+
+    /// <summary>Runs `tokens` through the model after what the cache holds; returns the last position's logits (fp32).</summary>
+    public float[] Prefill(KvCache cache, ReadOnlySpan<int> tokens)
+    {
+        if (tokens.Length == 0) throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
+        CheckRoom(cache, tokens.Length);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var ids = IdTensor(tokens);
+        var positions = arange(cache.Length, cache.Length + tokens.Length, dtype: ScalarType.Int64, device: Device);
+        var plan = new CachedPlan([(cache, 0, tokens.Length)], Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var hidden = Decoder.Forward(ids, positions, plan, AdapterRouting.All(cache.Adapter));
+        var logits = Decoder.Logits(hidden.narrow(0, tokens.Length - 1, 1)).to(ScalarType.Float32).cpu();
+        cache.Commit(tokens);
+        return logits.data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// One new token for each of B sequences in ONE forward: projections and MLP run on [B, hidden] (weights read once);
+    /// attention runs per sequence over its own cache, so sequences of any lengths (and adapters) share a step.
+    /// </summary>
+    public float[][] DecodeStep(IReadOnlyList<KvCache> caches, IReadOnlyList<int> tokens)
+    {
+        if (caches.Count != tokens.Count) throw new ArgumentException("One token per cache.");
+        if (caches.Count == 0) return [];
+        if (caches.Distinct().Count() != caches.Count) throw new ArgumentException("A cache appears twice in one step.");
+        foreach (var c in caches) CheckRoom(c, 1);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var b = caches.Count;
+        var ids = IdTensor(tokens.ToArray());
+        var positions = tensor(caches.Select(c => (long)c.Length).ToArray(), device: Device);
+        var plan = new CachedPlan(caches.Select((c, i) => (c, i, 1)).ToList(), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var hidden = Decoder.Forward(ids, positions, plan, Routing(caches));
+        var logits = Decoder.Logits(hidden).to(ScalarType.Float32).cpu();
+        for (var i = 0; i < b; i++) caches[i].Commit([tokens[i]]);
+        var flat = logits.data<float>().ToArray();
+        var v = (int)logits.shape[1];
+        return Enumerable.Range(0, b).Select(i => flat.AsSpan(i * v, v).ToArray()).ToArray();
+    }
+
+    AdapterRouting Routing(IReadOnlyList<KvCache> caches)
+    {
+        var groups = caches.Select((c, i) => (c.Adapter, i)).Where(x => x.Adapter is not null).GroupBy(x => x.Adapter!).ToList();
+        if (groups.Count == 0) return AdapterRouting.None;
+        if (groups.Count == 1 && groups[0].Count() == caches.Count) return AdapterRouting.All(groups[0].Key);
+        return new AdapterRouting(groups.Select(g => (g.Key, (Tensor?)tensor(g.Select(x => (long)x.i).ToArray(), device: Device))).ToList());
+    }
+
+    /// <summary>
+    /// Training/scoring forward over a batch: ids [B, T] (int64), optional attention mask [B, T] (1 = token, 0 = pad;
+    /// left or right padding), adapter = LoRA to apply (null = base; default <see cref="ActiveAdapter"/> when omitted).
+    /// Returns logits [B, T, vocab] in the compute dtype, with autograd into the adapter's A/B when grad is enabled.
+    /// </summary>
+    public Tensor Forward(Tensor ids, Tensor? attentionMask = null, string? adapter = null, bool useActiveAdapter = true)
+    {
+        if (ids.ndim != 2) throw new ArgumentException("ids must be [batch, time].", nameof(ids));
+        if (ids.shape[1] > ContextLength) throw new ArgumentException($"Sequence length {ids.shape[1]} exceeds the context length {ContextLength}.");
+        using var scope = NewDisposeScope();
+        long b = ids.shape[0], t = ids.shape[1];
+        var flatIds = ids.to(Device).to(ScalarType.Int64).reshape(b * t);
+        Tensor positions;
+        Tensor? keyMask = null;
+        if (attentionMask is not null)
+        {
+            keyMask = attentionMask.to(Device).to(ScalarType.Bool);
+            // Positions count real tokens only, as HF's generate does, so left padding does not shift RoPE.
+            positions = (keyMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).reshape(b * t);
+        }
+        else positions = arange(t, dtype: ScalarType.Int64, device: Device).repeat(b);
+        var plan = new BatchPlan(b, t, keyMask, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
+        var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));
+        return Decoder.Logits(hidden).view(b, t, -1).MoveToOuterDisposeScope();
+    }
+
+    Tensor IdTensor(ReadOnlySpan<int> tokens)
+    {
+        var ids = new long[tokens.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if ((uint)tokens[i] >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {tokens[i]} is outside the vocabulary (size {Config.VocabSize}).");
+            ids[i] = tokens[i];
+        }
+        return tensor(ids, device: Device);
+    }
+
+    void CheckRoom(KvCache cache, int more)
+    {
+        if (cache.Length + more > ContextLength)
+            throw new InvalidOperationException($"Sequence would reach {cache.Length + more} tokens, past the context length {ContextLength}.");
+    }
+
+    // ---- LoRA ----
+
+    /// <summary>The projections a LoRA target names on this architecture (phi3: q/k/v → qkv_proj, gate/up → gate_up_proj).</summary>
+    internal IEnumerable<Projection> TargetProjections(IEnumerable<string> targets)
+    {
+        var names = targets.Select(t => Config.FusedProjections ? t switch
+        {
+            "q_proj" or "k_proj" or "v_proj" => "qkv_proj",
+            "gate_proj" or "up_proj" => "gate_up_proj",
+            _ => t,
+        } : t).ToHashSet();
+        foreach (var layer in Decoder.Layers)
+            foreach (var (name, p) in layer.Projections)
+                if (names.Contains(name)) yield return p;
+    }
+
+    /// <summary>Attaches a fresh trainable adapter (B = 0, so it starts as the base model). Returns its parameters.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> AddAdapter(string name, LoraConfig config, int seed = 0)
+    {
+        if (_adapters.ContainsKey(name)) throw new InvalidOperationException($"Adapter '{name}' is already loaded.");
+        var gen = new Generator((ulong)seed, Device);
+        var projections = TargetProjections(config.Targets).ToList();
+        if (projections.Count == 0) throw new ArgumentException($"No projection matches target modules [{string.Join(", ", config.Targets)}].");
+        foreach (var p in projections) p.AddAdapter(name, LoraWeights.Create(p.In, p.Out, config, Device, gen));
+        _adapters[name] = config;
+        return AdapterParameters(name);
+    }
+
+    /// <summary>Registers adapter weights already attached by <see cref="PeftFormat"/>.</summary>
+    internal void RegisterAdapter(string name, LoraConfig config) => _adapters[name] = config;
+
+    public IReadOnlyList<TorchSharp.Modules.Parameter> AdapterParameters(string name) =>
+        Decoder.Layers.SelectMany(l => l.Projections.Values).Where(p => p.Adapters.ContainsKey(name))
+            .SelectMany(p => new[] { p.Adapters[name].A, p.Adapters[name].B }).ToList();
+
+    /// <summary>Loads a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) under `name`.</summary>
+    public void LoadAdapter(string name, string peftFolder) => PeftFormat.Load(this, name, peftFolder);
+
+    public void SaveAdapter(string name, string peftFolder) => PeftFormat.Save(this, name, peftFolder);
+
+    public void UnloadAdapter(string name)
+    {
+        if (!_adapters.Remove(name)) throw new KeyNotFoundException($"No adapter '{name}' is loaded.");
+        foreach (var p in Decoder.Layers.SelectMany(l => l.Projections.Values)) p.RemoveAdapter(name);
+        if (ActiveAdapter == name) ActiveAdapter = null;
+    }
+
+    /// <summary>
+    /// Writes this model to `folder` as an HF model in `dtype` (default: the compute dtype; NF4 weights dequantised),
+    /// with `mergeAdapter`'s ΔW added to its projections (a full-precision merged copy), plus the tokenizer files.
+    /// </summary>
+    public void Save(string folder, ScalarType? dtype = null, string? mergeAdapter = null, long maxShardBytes = long.MaxValue)
+    {
+        if (mergeAdapter is not null && !_adapters.ContainsKey(mergeAdapter)) throw new KeyNotFoundException($"No adapter '{mergeAdapter}' is loaded.");
+        Directory.CreateDirectory(folder);
+        var dt = dtype ?? DType;
+        var tensors = new List<(string, Tensor)>();
+        try
+        {
+            using (no_grad())
+            {
+                var deltas = mergeAdapter is null ? [] : Decoder.Layers.SelectMany(l => l.Projections.Values)
+                    .Where(p => p.Adapters.ContainsKey(mergeAdapter)).ToDictionary(p => p.Name + ".weight", p => p.Adapters[mergeAdapter]);
+                foreach (var (name, t) in Decoder.Export(dt))
+                {
+                    if (deltas.TryGetValue(name, out var lora))
+                    {
+                        using var delta = lora.DeltaWeight();
+                        using var merged = (t.to(ScalarType.Float32) + delta.t()).to(dt);
+                        t.Dispose();
+                        tensors.Add((name, merged.cpu().contiguous()));
+                    }
+                    else { tensors.Add((name, t.cpu())); }
+                }
+            }
+            SafeTensors.WriteModel(folder, tensors, maxShardBytes);
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
+        var config = Config with { TorchDType = dt == ScalarType.BFloat16 ? "bfloat16" : dt == ScalarType.Float16 ? "float16" : "float32" };
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson());
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json", "special_tokens_map.json" })
+        {
+            var src = Path.Combine(Folder, f);
+            if (File.Exists(src) && Path.GetFullPath(src) != Path.GetFullPath(Path.Combine(folder, f))) File.Copy(src, Path.Combine(folder, f), true);
+        }
+    }
+
+    public void Dispose()
+    {
+        Decoder.Dispose();
+        _adapters.Clear();
+    }
+}

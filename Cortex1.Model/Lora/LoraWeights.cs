@@ -1,0 +1,49 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Lora;
+
+/// <summary>
+/// One projection's LoRA pair, stored for matmul as A [in, r] and B [r, out] in fp32 (trainable Parameters).
+/// PEFT stores lora_A.weight [r, in] and lora_B.weight [out, r]; <see cref="PeftFormat"/> transposes.
+/// </summary>
+public sealed class LoraWeights : IDisposable
+{
+    public Parameter A { get; }
+    public Parameter B { get; }
+    public double Scale { get; }
+    public double Dropout { get; }
+
+    public LoraWeights(Tensor a, Tensor b, double scale, double dropout)
+    {
+        // Own copies, outside any dispose scope: the caller keeps (and may dispose) its tensors.
+        A = new Parameter(a.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
+        B = new Parameter(b.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
+        Scale = scale;
+        Dropout = dropout;
+    }
+
+    /// <summary>Fresh adapter: A Kaiming-uniform (as PEFT's default init), B zero, so ΔW = 0.</summary>
+    public static LoraWeights Create(long inFeatures, long outFeatures, LoraConfig config, Device device, Generator? generator)
+    {
+        var bound = 1.0 / Math.Sqrt(inFeatures);
+        using var a = (rand([inFeatures, config.Rank], generator: generator, device: device) * 2 - 1) * bound;
+        using var b = zeros([config.Rank, outFeatures], device: device);
+        return new LoraWeights(a, b, config.Scale, config.Dropout);
+    }
+
+    /// <summary>(dropout(x) · A · B) · scale, in x's dtype. Dropout is applied only while autograd is on (training).</summary>
+    public Tensor Delta(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var xf = x.to(ScalarType.Float32);
+        if (Dropout > 0 && is_grad_enabled()) xf = nn.functional.dropout(xf, Dropout, training: true);
+        return (xf.matmul(A).matmul(B) * Scale).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>ΔW in [in, out] layout, fp32.</summary>
+    public Tensor DeltaWeight() { using (no_grad()) return A.matmul(B) * Scale; }
+
+    public void Dispose() { A.Dispose(); B.Dispose(); }
+}

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cortex1.Model.Loading;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Lora;
+
+/// <summary>
+/// LoRA adapters in Hugging Face PEFT's on-disk format, so PEFT and vLLM read ours and we read theirs:
+/// adapter_config.json and adapter_model.safetensors with names like
+/// base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight ([r, in]) and .lora_B.weight ([out, r]).
+/// phi3 adapters use its fused modules' names (qkv_proj, gate_up_proj), as PEFT does.
+/// </summary>
+public static class PeftFormat
+{
+    public const string ConfigFile = "adapter_config.json";
+    public const string WeightsFile = "adapter_model.safetensors";
+    const string Prefix = "base_model.model.";
+
+    public static void Save(LanguageModel model, string name, string folder)
+    {
+        if (!model.AdapterConfigs.TryGetValue(name, out var config)) throw new KeyNotFoundException($"No adapter '{name}' is loaded.");
+        Directory.CreateDirectory(folder);
+        var tensors = new List<(string, Tensor)>();
+        var modules = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var p in model.Decoder.Layers.SelectMany(l => l.Projections.Values))
+            {
+                if (!p.Adapters.TryGetValue(name, out var lora)) continue;
+                modules.Add(p.Name.Split('.')[^1]);
+                tensors.Add(($"{Prefix}{p.Name}.lora_A.weight", lora.A.detach().t().contiguous().cpu()));
+                tensors.Add(($"{Prefix}{p.Name}.lora_B.weight", lora.B.detach().t().contiguous().cpu()));
+            }
+            SafeTensors.Write(Path.Combine(folder, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
+        var json = new JsonObject
+        {
+            ["peft_type"] = "LORA",
+            ["task_type"] = "CAUSAL_LM",
+            ["base_model_name_or_path"] = model.Name,
+            ["r"] = config.Rank,
+            ["lora_alpha"] = config.Alpha,
+            ["lora_dropout"] = config.Dropout,
+            ["target_modules"] = new JsonArray(modules.Select(m => (JsonNode)m).ToArray()),
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["use_rslora"] = false,
+            ["modules_to_save"] = null,
+        };
+        File.WriteAllText(Path.Combine(folder, ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    public static void Load(LanguageModel model, string name, string folder)
+    {
+        if (model.Adapters.Contains(name)) throw new InvalidOperationException($"Adapter '{name}' is already loaded.");
+        var cfgPath = Path.Combine(folder, ConfigFile);
+        var wPath = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(cfgPath)) throw new FileNotFoundException($"No {ConfigFile} in adapter folder '{folder}'.", cfgPath);
+        if (!File.Exists(wPath)) throw new FileNotFoundException($"No {WeightsFile} in adapter folder '{folder}'.", wPath);
+        var cfg = JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject();
+        if (cfg["peft_type"]?.GetValue<string>() is { } type && type != "LORA") throw new NotSupportedException($"PEFT type '{type}' is not supported (LORA is).");
+        var rank = cfg["r"]?.GetValue<int>() ?? throw new InvalidDataException($"{ConfigFile} has no 'r'.");
+        var alpha = cfg["lora_alpha"]?.GetValue<double>() ?? rank;
+        var dropout = cfg["lora_dropout"]?.GetValue<double>() ?? 0;
+        var targets = cfg["target_modules"] switch
+        {
+            JsonArray a => a.Select(x => x!.GetValue<string>()).ToList(),
+            JsonValue v => [v.GetValue<string>()],
+            _ => null,
+        };
+        var config = new LoraConfig(rank, alpha, dropout, targets);
+        // rsLoRA scales by alpha/sqrt(r) instead of alpha/r.
+        var scale = cfg["use_rslora"]?.GetValue<bool>() == true ? alpha / Math.Sqrt(rank) : config.Scale;
+
+        var projections = model.Decoder.Layers.SelectMany(l => l.Projections.Values).ToDictionary(p => p.Name);
+        using var file = new SafeTensorsFile(wPath);
+        var pairs = new Dictionary<string, (Tensor? A, Tensor? B)>();
+        try
+        {
+            foreach (var tensorName in file.Tensors.Keys)
+            {
+                var n = tensorName.StartsWith(Prefix) ? tensorName[Prefix.Length..] : tensorName;
+                n = n.Replace(".default.weight", ".weight");   // names as held in memory by PEFT, before saving strips the adapter name
+                var isA = n.EndsWith(".lora_A.weight");
+                if (!isA && !n.EndsWith(".lora_B.weight")) throw new NotSupportedException($"Adapter tensor '{tensorName}' is not a LoRA A/B weight.");
+                var module = n[..^".lora_A.weight".Length];
+                if (!projections.ContainsKey(module)) throw new InvalidDataException($"Adapter tensor '{tensorName}' targets '{module}', which this {model.Config.ModelType} model does not have.");
+                var t = file.Read(tensorName);
+                var cur = pairs.GetValueOrDefault(module);
+                pairs[module] = isA ? (t, cur.B) : (cur.A, t);
+            }
+            if (pairs.Count == 0) throw new InvalidDataException($"Adapter '{folder}' holds no LoRA weights.");
+            foreach (var (module, (a, b)) in pairs)
+            {
+                if (a is null || b is null) throw new InvalidDataException($"Adapter module '{module}' lacks its lora_{(a is null ? "A" : "B")} weight.");
+                if (a.shape[0] != rank || b.shape[1] != rank) throw new InvalidDataException($"Adapter module '{module}' has rank {a.shape[0]}, config says r={rank}.");
+            }
+            foreach (var (module, (a, b)) in pairs)
+                using (var at = a!.t().to(model.Device)) using (var bt = b!.t().to(model.Device))
+                    projections[module].AddAdapter(name, new LoraWeights(at, bt, scale, dropout));
+            model.RegisterAdapter(name, config);
+        }
+        catch
+        {
+            foreach (var p in projections.Values) p.RemoveAdapter(name);
+            throw;
+        }
+        finally
+        {
+            foreach (var (a, b) in pairs.Values) { a?.Dispose(); b?.Dispose(); }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using Cortex1.Model.Config;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Modeling;
+
+/// <summary>The decoder's stateless building blocks, each as its paper (and HF's modeling code) defines it.</summary>
+public static class Blocks
+{
+    /// <summary>RMSNorm (Zhang &amp; Sennrich 2019): x / sqrt(mean(x²) + eps) * weight, computed in fp32 as HF does.</summary>
+    public static Tensor RmsNorm(Tensor x, Tensor weight, double eps)
+    {
+        using var scope = NewDisposeScope();
+        var xf = x.to(ScalarType.Float32);
+        var normed = xf * (xf.pow(2).mean([-1], keepdim: true) + eps).rsqrt();
+        return (weight * normed.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>SwiGLU (Shazeer 2020): silu(gate) * up.</summary>
+    public static Tensor SwiGlu(Tensor gate, Tensor up)
+    {
+        using var scope = NewDisposeScope();
+        return (nn.functional.silu(gate) * up).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>RoPE inverse frequencies θ^(-2i/d), with Llama 3's frequency-dependent scaling when configured.</summary>
+    public static float[] RopeInverseFrequencies(int headDim, double theta, RopeScaling? scaling)
+    {
+        var inv = new float[headDim / 2];
+        for (var i = 0; i < inv.Length; i++)
+        {
+            var f = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+            if (scaling is { } s)
+            {
+                var lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+                var highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                var wavelen = 2 * Math.PI / f;
+                if (wavelen > lowWavelen) f /= s.Factor;
+                else if (wavelen >= highWavelen)
+                {
+                    var smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                    f = (1 - smooth) * f / s.Factor + smooth * f;
+                }
+            }
+            inv[i] = (float)f;
+        }
+        return inv;
+    }
+
+    /// <summary>cos and sin tables [N, headDim] for the given positions (HF's non-interleaved layout: halves repeated).</summary>
+    public static (Tensor Cos, Tensor Sin) RopeTables(Tensor positions, Tensor inverseFrequencies, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var freqs = positions.to(ScalarType.Float32).unsqueeze(1) * inverseFrequencies.unsqueeze(0);
+        var emb = cat([freqs, freqs], 1);
+        return scope.MoveToOuter(emb.cos().to(dtype), emb.sin().to(dtype));
+    }
+
+    /// <summary>Rotates x [N, heads, headDim] by its positions' angles: x·cos + rotate_half(x)·sin.</summary>
+    public static Tensor ApplyRope(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var half = x.shape[^1] / 2;
+        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+        return (x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Scaled dot-product attention with grouped-query heads: q [B, heads, T, d], k/v [B, kvHeads, S, d].
+    /// Query head h reads KV head h / (heads/kvHeads), as HF's repeat_kv does; we reshape q instead of copying K/V.
+    /// `allowed` [B or 1, T, S] (true = may attend) or null for "all".
+    /// </summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
+    {
+        using var scope = NewDisposeScope();
+        long b = q.shape[0], heads = q.shape[1], t = q.shape[2], d = q.shape[3], kvHeads = k.shape[1], s = k.shape[2];
+        var groups = heads / kvHeads;
+        var qg = q.reshape(b, kvHeads, groups * t, d);
+        var scores = qg.matmul(k.transpose(-1, -2)).to(ScalarType.Float32) * (1.0 / Math.Sqrt(d));
+        if (allowed is not null)
+            // -1e9 rather than -inf: a row with no allowed key (a left-pad query) then gets uniform weights, not NaN.
+            scores = scores.view(b, kvHeads, groups, t, s).masked_fill(allowed.logical_not().view(-1, 1, 1, t, s), -1e9f).view(b, kvHeads, groups * t, s);
+        var probs = scores.softmax(-1).to(v.dtype);
+        return probs.matmul(v).view(b, heads, t, d).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Causal mask [T, S] for T new queries after `past` cached keys: query i sees keys 0..past+i.</summary>
+    public static Tensor CausalMask(long past, long t, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var keys = arange(past + t, device: device).unsqueeze(0);
+        var queries = arange(past, past + t, device: device).unsqueeze(1);
+        return keys.le(queries).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,88 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Nf4;
+
+/// <summary>
+/// A weight in QLoRA's NormalFloat4: blocks of 64 values scaled by their absmax, each value the index of the
+/// nearest of 16 normal-quantile levels, two indices per byte (first in the high nibble, as bitsandbytes packs).
+/// Absmax is kept in fp32 (no double quantisation), so storage is 4.5 bits per weight.
+/// </summary>
+public sealed unsafe class Nf4Tensor : IDisposable
+{
+    public const int BlockSize = 64;
+
+    /// <summary>QLoRA's NF4 levels (quantiles of N(0,1) scaled to [-1, 1], with an exact zero).</summary>
+    public static readonly float[] Levels =
+    [
+        -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f, -0.28444138169288635f,
+        -0.18477343022823334f, -0.09105003625154495f, 0.0f, 0.07958029955625534f, 0.16093020141124725f,
+        0.24611230194568634f, 0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f,
+        0.7229568362236023f, 1.0f,
+    ];
+
+    public Tensor Packed { get; }   // uint8 [numel/2]
+    public Tensor Absmax { get; }   // fp32 [numel/64]
+    public long[] Shape { get; }
+    readonly Dictionary<ScalarType, Tensor> _pairTables = [];
+
+    Nf4Tensor(Tensor packed, Tensor absmax, long[] shape) { Packed = packed; Absmax = absmax; Shape = shape; }
+
+    public long NumberOfElements => Shape.Aggregate(1L, (a, b) => a * b);
+    public long StorageBytes => Packed.NumberOfElements + Absmax.NumberOfElements * 4;
+
+    /// <summary>Quantises a weight (any float dtype); the source is left untouched.</summary>
+    public static Nf4Tensor Quantize(Tensor weight)
+    {
+        using var scope = NewDisposeScope();
+        var n = weight.NumberOfElements;
+        if (n % BlockSize != 0) throw new ArgumentException($"NF4 needs a multiple of {BlockSize} elements; got {n}.");
+        var blocks = weight.to(ScalarType.Float32).reshape(-1, BlockSize);
+        var absmax = blocks.abs().amax([1]);
+        var scaled = blocks / absmax.clamp_min(1e-12f).unsqueeze(1);
+        var levels = tensor(Levels, device: weight.device);
+        var mids = (levels[..^1] + levels[1..]) / 2;
+        var idx = bucketize(scaled.reshape(-1), mids).to(ScalarType.Byte).reshape(-1, 2);
+        var packed = idx[.., 0].bitwise_left_shift(4).bitwise_or(idx[.., 1]);
+        // Detached, not moved out: a quantised weight outlives any scope its caller has open.
+        return new Nf4Tensor(packed.contiguous().DetachFromDisposeScope(), absmax.contiguous().DetachFromDisposeScope(), weight.shape);
+    }
+
+    /// <summary>Rebuilds the full weight in `dtype`. One gather through a 256-entry byte→pair table, then one scale.</summary>
+    public Tensor Dequantize(ScalarType dtype)
+    {
+        if (Nf4Dequantizer.Supported && Packed.device_type == DeviceType.CPU && dtype is ScalarType.Float32 or ScalarType.BFloat16)
+        {
+            var output = empty(Shape, dtype);
+            fixed (byte* pp = Packed.bytes, ap = Absmax.bytes, op = output.bytes)
+                Nf4Dequantizer.Run(pp, (float*)ap, NumberOfElements, op, dtype == ScalarType.BFloat16);
+            return output;
+        }
+        using var scope = NewDisposeScope();
+        var table = PairTable(dtype);
+        var pairs = table.index_select(0, Packed.to(ScalarType.Int32));               // [numel/2, 2]
+        var w = pairs.view(-1, BlockSize) * Absmax.to(dtype).unsqueeze(1);
+        return w.view(Shape).MoveToOuterDisposeScope();
+    }
+
+    Tensor PairTable(ScalarType dtype)
+    {
+        lock (_pairTables)
+        {
+            if (_pairTables.TryGetValue(dtype, out var t)) return t;
+            var values = new float[512];
+            for (var b = 0; b < 256; b++) { values[2 * b] = Levels[b >> 4]; values[2 * b + 1] = Levels[b & 15]; }
+            t = tensor(values, [256, 2], device: Packed.device).to(dtype);
+            t.DetachFromDisposeScope();
+            _pairTables[dtype] = t;
+            return t;
+        }
+    }
+
+    public void Dispose()
+    {
+        Packed.Dispose();
+        Absmax.Dispose();
+        foreach (var t in _pairTables.Values) t.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using Cortex1.Model.Modeling;
+using static TorchSharp.torch;
+
+namespace Cortex1.Model.Tests;
+
+/// <summary>Each block against a direct scalar computation on small tensors.</summary>
+public class BlocksTests
+{
+    static float[] Rand(int n, int seed) { var r = new Random(seed); return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray(); }
+
+    [Fact]
+    public void RmsNormMatchesDefinition()
+    {
+        var x = Rand(2 * 8, 1); var w = Rand(8, 2);
+        using var y = Blocks.RmsNorm(tensor(x, [2, 8]), tensor(w), 1e-6);
+        var got = y.data<float>().ToArray();
+        for (var r = 0; r < 2; r++)
+        {
+            var ms = Enumerable.Range(0, 8).Average(i => (double)x[r * 8 + i] * x[r * 8 + i]);
+            for (var i = 0; i < 8; i++) Assert.Equal(x[r * 8 + i] / Math.Sqrt(ms + 1e-6) * w[i], got[r * 8 + i], 5);
+        }
+    }
+
+    [Fact]
+    public void SwiGluMatchesDefinition()
+    {
+        var g = Rand(10, 3); var u = Rand(10, 4);
+        using var y = Blocks.SwiGlu(tensor(g), tensor(u));
+        var got = y.data<float>().ToArray();
+        for (var i = 0; i < 10; i++) Assert.Equal(g[i] / (1 + Math.Exp(-g[i])) * u[i], got[i], 5);
+    }
+
+    [Fact]
+    public void RopeRotatesEachPairByPositionTimesFrequency()
+    {
+        const int n = 3, heads = 2, d = 8;
+        var x = Rand(n * heads * d, 5);
+        var inv = Blocks.RopeInverseFrequencies(d, 10000, null);
+        using var pos = tensor(new long[] { 0, 5, 17 });
+        var (cos, sin) = Blocks.RopeTables(pos, tensor(inv), ScalarType.Float32);
+        using var y = Blocks.ApplyRope(tensor(x, [n, heads, d]), cos, sin);
+        var got = y.data<float>().ToArray();
+        long[] p = [0, 5, 17];
+        for (var t = 0; t < n; t++)
+        for (var h = 0; h < heads; h++)
+        for (var i = 0; i < d / 2; i++)
+        {
+            // HF's rotate_half pairs element i with i + d/2 as (real, imaginary).
+            var b = (t * heads + h) * d;
+            var angle = p[t] * (1.0 / Math.Pow(10000, 2.0 * i / d));
+            double re = x[b + i], im = x[b + i + d / 2];
+            Assert.Equal(re * Math.Cos(angle) - im * Math.Sin(angle), got[b + i], 4);
+            Assert.Equal(re * Math.Sin(angle) + im * Math.Cos(angle), got[b + i + d / 2], 4);
+        }
+    }
+
+    [Fact]
+    public void AttentionWithCausalMaskAndGqaMatchesLoops()
+    {
+        const int heads = 4, kvHeads = 2, t = 3, past = 2, s = past + t, d = 4;
+        var q = Rand(heads * t * d, 6); var k = Rand(kvHeads * s * d, 7); var v = Rand(kvHeads * s * d, 8);
+        using var mask = Blocks.CausalMask(past, t, CPU);
+        using var y = Blocks.Attention(tensor(q, [1, heads, t, d]), tensor(k, [1, kvHeads, s, d]), tensor(v, [1, kvHeads, s, d]), mask.unsqueeze(0));
+        var got = y.data<float>().ToArray();
+        for (var h = 0; h < heads; h++)
+        {
+            var kv = h / (heads / kvHeads);
+            for (var i = 0; i < t; i++)
+            {
+                var visible = past + i + 1;
+                var scores = new double[visible];
+                for (var j = 0; j < visible; j++)
+                    scores[j] = Enumerable.Range(0, d).Sum(e => (double)q[(h * t + i) * d + e] * k[(kv * s + j) * d + e]) / Math.Sqrt(d);
+                var max = scores.Max();
+                var w = scores.Select(x => Math.Exp(x - max)).ToArray();
+                var sum = w.Sum();
+                for (var e = 0; e < d; e++)
+                {
+                    var expected = Enumerable.Range(0, visible).Sum(j => w[j] / sum * v[(kv * s + j) * d + e]);
+                    Assert.Equal(expected, got[(h * t + i) * d + e], 5);
+                }
+            }
+        }
+    }
+}

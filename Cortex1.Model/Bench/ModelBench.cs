@@ -47,9 +47,11 @@ public static class ModelBench
             Console.WriteLine($"Writing random {shape} model ({spec.Family}) to {folder} ...");
             TinyModel.Create(folder, spec.Family, 1234, spec.Options);
             Console.WriteLine($"  written in {sw.Elapsed.TotalSeconds:F1}s; {Environment.ProcessorCount} cores, {get_num_threads()} torch threads, prompt {prompt}, decode {decode}, batch {batch}");
+            // Other processes' load skews every number below; say how busy the machine was.
+            if (File.Exists("/proc/loadavg")) Console.WriteLine($"  load average: {File.ReadAllText("/proc/loadavg").Trim()}");
             Console.WriteLine();
-            Console.WriteLine("| variant | weights MB | load s | prefill tok/s | decode tok/s | peak RSS MB |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("| variant | weights MB | load s | prefill tok/s | decode tok/s (mean) | decode tok/s (median step) | peak RSS MB |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             var kv = new List<string> { $"shape={shape}", $"prompt={prompt}", $"decode={decode}", $"batch={batch}" };
             foreach (var variant in variants)
             {
@@ -62,9 +64,10 @@ public static class ModelBench
                 };
                 GC.Collect();
                 var r = Measure(folder, options, prompt, decode, batch);
-                Console.WriteLine($"| {variant} | {r.WeightsMb:F0} | {r.LoadS:F1} | {r.PrefillTps:F1} | {r.DecodeTps:F2} | {r.PeakMb:F0} |");
+                Console.WriteLine($"| {variant} | {r.WeightsMb:F0} | {r.LoadS:F1} | {r.PrefillTps:F1} | {r.DecodeTps:F2} | {r.DecodeMedianTps:F2} | {r.PeakMb:F0} |");
                 kv.Add(FormattableString.Invariant($"{variant}_prefill_tps={r.PrefillTps:F1}"));
                 kv.Add(FormattableString.Invariant($"{variant}_decode_tps={r.DecodeTps:F2}"));
+                kv.Add(FormattableString.Invariant($"{variant}_decode_median_tps={r.DecodeMedianTps:F2}"));
                 kv.Add(FormattableString.Invariant($"{variant}_peak_mb={r.PeakMb:F0}"));
                 kv.Add(FormattableString.Invariant($"{variant}_weights_mb={r.WeightsMb:F0}"));
             }
@@ -78,7 +81,9 @@ public static class ModelBench
         }
     }
 
-    sealed record Result(double WeightsMb, double LoadS, double PrefillTps, double DecodeTps, double PeakMb);
+    /// <summary>DecodeMedianTps comes from the median step time: on a shared machine it shows what a step costs when
+    /// the process is not preempted, where the mean shows what a user would have seen.</summary>
+    sealed record Result(double WeightsMb, double LoadS, double PrefillTps, double DecodeTps, double DecodeMedianTps, double PeakMb);
 
     static Result Measure(string folder, LoadOptions options, int promptLen, int decodeLen, int batch)
     {
@@ -99,15 +104,18 @@ public static class ModelBench
                 peak = Math.Max(peak, Environment.WorkingSet);
             }
             var prefillTps = batch * promptLen / sw.Elapsed.TotalSeconds;
-            sw.Restart();
+            var steps = new List<double>();
             for (var i = 0; i < decodeLen; i++)
             {
+                sw.Restart();
                 var logits = model.DecodeStep(caches, next);
                 next = logits.Select(Sampler.ArgMax).ToList();
+                steps.Add(sw.Elapsed.TotalSeconds);
                 peak = Math.Max(peak, Environment.WorkingSet);
             }
-            var decodeTps = batch * decodeLen / sw.Elapsed.TotalSeconds;
-            return new Result(model.Decoder.WeightBytes / 1e6, model.LoadTime.TotalSeconds, prefillTps, decodeTps, peak / 1e6);
+            var decodeTps = batch * decodeLen / steps.Sum();
+            var median = steps.Order().ElementAt(steps.Count / 2);
+            return new Result(model.Decoder.WeightBytes / 1e6, model.LoadTime.TotalSeconds, prefillTps, decodeTps, batch / median, peak / 1e6);
         }
         finally
         {

@@ -42,9 +42,13 @@ public sealed unsafe class Projection : IDisposable
             throw new InvalidDataException($"'{Name}' weight has shape [{string.Join(", ", hfWeight.shape)}], expected [{Out}, {In}].");
         _dense?.Dispose(); _nf4?.Dispose(); _dense = null; _nf4 = null;
         using var scope = NewDisposeScope();
-        var w = hfWeight.to(device).t().contiguous();
-        if (quantize) _nf4 = Nf4Tensor.Quantize(w);
-        else _dense = w.to(dtype).contiguous().clone().DetachFromDisposeScope();
+        var w = hfWeight.to(device);
+        if (quantize) { _nf4 = Nf4Tensor.Quantize(w.t()); return; }
+        // Cast before transposing (the cast of a contiguous tensor is one pass), then one copy into [in, out].
+        var dense = w.to(dtype).t().contiguous();
+        // A [1, n] or [n, 1] weight is already contiguous transposed and may alias the caller's tensor: copy it.
+        if (In == 1 || Out == 1) dense = dense.clone();
+        _dense = dense.DetachFromDisposeScope();
     }
 
     public void SetBias(Tensor bias, ScalarType dtype, Device device)
@@ -62,6 +66,8 @@ public sealed unsafe class Projection : IDisposable
 
     public Tensor Forward(Tensor x, AdapterRouting routing)
     {
+        if (_dense is not null && x.dtype != _dense.dtype)
+            throw new ArgumentException($"'{Name}' holds {_dense.dtype} weights but got {x.dtype} input.");
         using var scope = NewDisposeScope();
         Tensor y;
         if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
@@ -76,25 +82,19 @@ public sealed unsafe class Projection : IDisposable
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A few rows (decode) with no gradient to carry, on a CPU with AVX2/FMA, over NF4 or bf16 weights.</summary>
+    /// <summary>A few rows (decode) over NF4 weights with no gradient to carry, on a CPU with AVX2/FMA. (Dense bf16/fp32
+    /// weights stay with libtorch's matmul, which measured faster here than a C# kernel.)</summary>
     bool UseDecodeKernel(Tensor x) =>
-        DecodeKernels.Supported && x.device_type == DeviceType.CPU && x.ndim == 2 && x.shape[0] <= DecodeKernels.MaxRows
-        && Out % Nf4Tensor.BlockSize == 0 && !x.requires_grad && (_nf4 is not null || _dense!.dtype == ScalarType.BFloat16);
+        _nf4 is not null && DecodeKernels.Supported && x.device_type == DeviceType.CPU && x.ndim == 2
+        && x.shape[0] <= DecodeKernels.MaxRows && Out % Nf4Tensor.BlockSize == 0 && !x.requires_grad;
 
     Tensor DecodeKernelMatMul(Tensor x)
     {
         var rows = (int)x.shape[0];
         using var xf = x.to(ScalarType.Float32).contiguous();
         var y = empty([rows, Out], ScalarType.Float32);
-        fixed (byte* xp = xf.bytes, yp = y.bytes)
-        {
-            if (_nf4 is not null)
-                fixed (byte* pp = _nf4.Packed.bytes, ap = _nf4.Absmax.bytes)
-                    DecodeKernels.MatMul(new Nf4Rows(pp, (float*)ap, (int)Out), (float*)xp, rows, (int)In, (int)Out, (float*)yp);
-            else
-                fixed (byte* wp = _dense!.bytes)
-                    DecodeKernels.MatMul(new Bf16Rows((ushort*)wp, (int)Out), (float*)xp, rows, (int)In, (int)Out, (float*)yp);
-        }
+        fixed (byte* xp = xf.bytes, yp = y.bytes, pp = _nf4!.Packed.bytes, ap = _nf4.Absmax.bytes)
+            DecodeKernels.MatMul(new Nf4Rows(pp, (float*)ap, (int)Out), (float*)xp, rows, (int)In, (int)Out, (float*)yp);
         if (x.dtype == ScalarType.Float32) return y;
         using (y) return y.to(x.dtype);
     }

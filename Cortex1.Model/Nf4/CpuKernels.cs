@@ -1,78 +1,98 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Cortex1.Model.Nf4;
 
-/// <summary>Rows of a weight stored [in, out] in some compact format, read 64 outputs (one NF4 block) at a time.</summary>
-internal unsafe interface IWeightRows
-{
-    /// <summary>Writes row i's weights for outputs 64j..64j+63 into vals (8 vectors) and returns their scale.</summary>
-    float Load(long i, int j, Vector256<float>* vals);
-    /// <summary>True when vals hold the 32 even outputs then the 32 odd ones (NF4's two-per-byte packing).</summary>
-    bool EvenOdd { get; }
-}
-
 /// <summary>NF4 codes: byte k of a block holds outputs 2k (high nibble) and 2k+1 (low); two 8-lane permutes + blend look up levels.</summary>
-internal readonly unsafe struct Nf4Rows(byte* packed, float* absmax, int outF) : IWeightRows
+/// <remarks>Load writes row i's weights for outputs 64j..64j+63 into vals (8 vectors: the 32 even outputs, then the 32 odd)
+/// and returns their block's absmax.</remarks>
+internal readonly unsafe struct Nf4Rows(byte* packed, float* absmax, int outF)
 {
+    public byte* Packed => packed;
+    public float* Absmax => absmax;
+
     static readonly Vector256<float> Lo = Vector256.Create(Nf4Tensor.Levels.AsSpan(0, 8));
     static readonly Vector256<float> Hi = Vector256.Create(Nf4Tensor.Levels.AsSpan(8, 8));
-
-    public bool EvenOdd => true;
 
     public float Load(long i, int j, Vector256<float>* vals)
     {
         var codes = packed + i * outF / 2 + j * 32;
-        var seven = Vector256.Create(7);
         var fifteen = Vector256.Create(15);
         for (var g = 0; g < 4; g++)
         {
             var bytes = Avx2.ConvertToVector256Int32(codes + g * 8);
-            vals[g] = Lookup(Avx2.ShiftRightLogical(bytes, 4), seven);
-            vals[4 + g] = Lookup(Avx2.And(bytes, fifteen), seven);
+            vals[g] = Lookup(Avx2.ShiftRightLogical(bytes, 4));
+            vals[4 + g] = Lookup(Avx2.And(bytes, fifteen));
         }
         return absmax[i * (outF / Nf4Tensor.BlockSize) + j];
     }
 
-    static Vector256<float> Lookup(Vector256<int> idx, Vector256<int> seven) =>
-        Avx.BlendVariable(Avx2.PermuteVar8x32(Lo, idx), Avx2.PermuteVar8x32(Hi, idx), Avx2.CompareGreaterThan(idx, seven).AsSingle());
-}
-
-/// <summary>bf16 weights: the top 16 bits of an fp32, so widening is a zero-extend and a 16-bit shift.</summary>
-internal readonly unsafe struct Bf16Rows(ushort* weights, int outF) : IWeightRows
-{
-    public bool EvenOdd => false;
-
-    public float Load(long i, int j, Vector256<float>* vals)
-    {
-        var row = weights + i * outF + j * 64;
-        for (var g = 0; g < 8; g++)
-            vals[g] = Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(row + g * 8), 16).AsSingle();
-        return 1f;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Lookup(Vector256<int> idx) =>
+        Avx.BlendVariable(Avx2.PermuteVar8x32(Lo, idx), Avx2.PermuteVar8x32(Hi, idx), Avx2.CompareGreaterThan(idx, Vector256.Create(7)).AsSingle());
 }
 
 /// <summary>
-/// y[b, o] = Σ_i x[b, i] · W[i, o] for a few rows b (decode), reading W in its compact format (NF4 or bf16) and
-/// accumulating in fp32. Decode is memory-bound and libtorch's CPU bf16 matrix–vector path is slow here, so reading
-/// 0.56 (NF4) or 2 (bf16) bytes per weight once, with no dequantised copy, is what makes low-bit decode pay off.
-/// Threads split the output blocks, so each reads its own contiguous run of every input row.
+/// y[b, o] = Σ_i x[b, i] · W[i, o] for a few rows b (decode), reading NF4 codes directly (0.56 bytes per weight) and
+/// accumulating in fp32, with no dequantised copy of the layer. Threads split the output blocks. One row (the
+/// common single-sequence decode) keeps its 64 accumulators in registers and walks down the input rows.
 /// </summary>
 internal static unsafe class DecodeKernels
 {
     public const int MaxRows = 8;
     public static bool Supported => Avx2.IsSupported && Fma.IsSupported;
 
-    public static void MatMul<T>(T w, float* x, int batch, int inF, int outF, float* y) where T : struct, IWeightRows
+    public static void MatMul(Nf4Rows w, float* x, int batch, int inF, int outF, float* y)
     {
         var blocks = outF / 64;
         var workers = Math.Max(1, Math.Min(Environment.ProcessorCount, blocks));
         nint xp = (nint)x, yp = (nint)y;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
-            Range(w, (float*)xp, batch, inF, outF, (float*)yp, blocks * k / workers, blocks * (k + 1) / workers));
+        {
+            if (batch == 1) SingleRow(w, (float*)xp, inF, outF, (float*)yp, blocks * k / workers, blocks * (k + 1) / workers);
+            else Range(w, (float*)xp, batch, inF, outF, (float*)yp, blocks * k / workers, blocks * (k + 1) / workers);
+        });
     }
 
-    static void Range<T>(T w, float* x, int batch, int inF, int outF, float* y, int j0, int j1) where T : struct, IWeightRows
+    static void SingleRow(Nf4Rows w, float* x, int inF, int outF, float* y, int j0, int j1)
+    {
+        var acc = stackalloc float[64];
+        var blocksPerRow = outF / 64;
+        for (var j = j0; j < j1; j++)
+        {
+            Vector256<float> e0 = default, e1 = default, e2 = default, e3 = default, o0 = default, o1 = default, o2 = default, o3 = default;
+            var codes = w.Packed + j * 32;
+            var scales = w.Absmax + j;
+            for (long i = 0; i < inF; i++, codes += outF / 2, scales += blocksPerRow)
+            {
+                var coef = Vector256.Create(x[i] * *scales);
+                Step(codes, 0, coef, ref e0, ref o0);
+                Step(codes, 8, coef, ref e1, ref o1);
+                Step(codes, 16, coef, ref e2, ref o2);
+                Step(codes, 24, coef, ref e3, ref o3);
+            }
+            Avx.Store(acc, e0); Avx.Store(acc + 8, e1); Avx.Store(acc + 16, e2); Avx.Store(acc + 24, e3);
+            Avx.Store(acc + 32, o0); Avx.Store(acc + 40, o1); Avx.Store(acc + 48, o2); Avx.Store(acc + 56, o3);
+            Interleave(acc, y + j * 64);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step(byte* codes, int offset, Vector256<float> coef, ref Vector256<float> even, ref Vector256<float> odd)
+    {
+        var bytes = Avx2.ConvertToVector256Int32(codes + offset);
+        even = Fma.MultiplyAdd(Nf4Rows.Lookup(Avx2.ShiftRightLogical(bytes, 4)), coef, even);
+        odd = Fma.MultiplyAdd(Nf4Rows.Lookup(Avx2.And(bytes, Vector256.Create(15))), coef, odd);
+    }
+
+    /// <summary>Accumulators hold 32 even outputs then 32 odd ones; write them in natural order.</summary>
+    static void Interleave(float* src, float* dst)
+    {
+        for (var k = 0; k < 32; k++) { dst[2 * k] = src[k]; dst[2 * k + 1] = src[32 + k]; }
+    }
+
+    static void Range(Nf4Rows w, float* x, int batch, int inF, int outF, float* y, int j0, int j1)
     {
         var nb = j1 - j0;
         if (nb <= 0) return;
@@ -95,10 +115,7 @@ internal static unsafe class DecodeKernels
             for (var b = 0; b < batch; b++)
             for (var j = j0; j < j1; j++)
             {
-                var src = a + ((long)b * nb + (j - j0)) * 64;
-                var dst = y + (long)b * outF + j * 64;
-                if (w.EvenOdd) for (var k = 0; k < 32; k++) { dst[2 * k] = src[k]; dst[2 * k + 1] = src[32 + k]; }
-                else new ReadOnlySpan<float>(src, 64).CopyTo(new Span<float>(dst, 64));
+                Interleave(a + ((long)b * nb + (j - j0)) * 64, y + (long)b * outF + j * 64);
             }
         }
     }

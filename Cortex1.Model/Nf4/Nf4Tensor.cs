@@ -31,21 +31,33 @@ public sealed unsafe class Nf4Tensor : IDisposable
     public long NumberOfElements => Shape.Aggregate(1L, (a, b) => a * b);
     public long StorageBytes => Packed.NumberOfElements + Absmax.NumberOfElements * 4;
 
-    /// <summary>Quantises a weight (any float dtype); the source is left untouched.</summary>
+    /// <summary>Quantises a weight (any float dtype, any layout; the result is in its row-major order). The source is
+    /// left untouched. Works in chunks so a 14B model's largest matrix needs only a small transient buffer.</summary>
     public static Nf4Tensor Quantize(Tensor weight)
     {
-        using var scope = NewDisposeScope();
         var n = weight.NumberOfElements;
         if (n % BlockSize != 0) throw new ArgumentException($"NF4 needs a multiple of {BlockSize} elements; got {n}.");
-        var blocks = weight.to(ScalarType.Float32).reshape(-1, BlockSize);
-        var absmax = blocks.abs().amax([1]);
-        var scaled = blocks / absmax.clamp_min(1e-12f).unsqueeze(1);
+        const long chunk = 1L << 22;   // elements per pass (a multiple of the block size)
+        using var scope = NewDisposeScope();
+        var flat = weight.reshape(-1);
         var levels = tensor(Levels, device: weight.device);
         var mids = (levels[..^1] + levels[1..]) / 2;
-        var idx = bucketize(scaled.reshape(-1), mids).to(ScalarType.Byte).reshape(-1, 2);
-        var packed = idx[.., 0].bitwise_left_shift(4).bitwise_or(idx[.., 1]);
+        var packedParts = new List<Tensor>();
+        var absmaxParts = new List<Tensor>();
+        for (long start = 0; start < n; start += chunk)
+        {
+            using var inner = NewDisposeScope();
+            var blocks = flat.narrow(0, start, Math.Min(chunk, n - start)).to(ScalarType.Float32).reshape(-1, BlockSize);
+            var absmax = blocks.abs().amax([1]);
+            var scaled = blocks / absmax.clamp_min(1e-12f).unsqueeze(1);
+            var idx = bucketize(scaled.reshape(-1), mids).to(ScalarType.Byte).reshape(-1, 2);
+            packedParts.Add(idx[.., 0].bitwise_left_shift(4).bitwise_or(idx[.., 1]).MoveToOuterDisposeScope());
+            absmaxParts.Add(absmax.MoveToOuterDisposeScope());
+        }
+        var packed = packedParts.Count == 1 ? packedParts[0].contiguous().clone() : cat(packedParts, 0);
+        var scales = absmaxParts.Count == 1 ? absmaxParts[0].contiguous().clone() : cat(absmaxParts, 0);
         // Detached, not moved out: a quantised weight outlives any scope its caller has open.
-        return new Nf4Tensor(packed.contiguous().DetachFromDisposeScope(), absmax.contiguous().DetachFromDisposeScope(), weight.shape);
+        return new Nf4Tensor(packed.DetachFromDisposeScope(), scales.DetachFromDisposeScope(), weight.shape);
     }
 
     /// <summary>Rebuilds the full weight in `dtype`. One gather through a 256-entry byte→pair table, then one scale.</summary>

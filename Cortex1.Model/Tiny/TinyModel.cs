@@ -74,10 +74,11 @@ public static class TinyModel
         }
     }
 
-    /// <summary>Each tensor gets its own generator seeded from (seed, name), so a model does not depend on tensor order.</summary>
+    /// <summary>Each tensor gets its own generator seeded from (seed, name), so a model does not depend on tensor order.
+    /// (Not HashCode.Combine: it is randomised per process, and the same seed must give the same model everywhere.)</summary>
     public static Tensor RandomTensor(string name, long[] shape, int seed, ScalarType dtype)
     {
-        var gen = new Generator((ulong)(uint)HashCode.Combine(seed, StableHash(name)));
+        var gen = new Generator(unchecked((ulong)seed * 1_000_003UL + (uint)StableHash(name)));
         using var scope = NewDisposeScope();
         Tensor t;
         if (name.EndsWith("norm.weight")) t = 1 + 0.1 * randn(shape, generator: gen);
@@ -87,7 +88,7 @@ public static class TinyModel
         return t.to(dtype).MoveToOuterDisposeScope();
     }
 
-    static int StableHash(string s) { var h = 17; foreach (var c in s) h = h * 31 + c; return h; }
+    static int StableHash(string s) { var h = 17; foreach (var c in s) h = unchecked(h * 31 + c); return h; }
 
     public static IEnumerable<(string Name, long[] Shape)> TensorShapes(ModelConfig c)
     {

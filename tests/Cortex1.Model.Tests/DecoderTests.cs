@@ -117,3 +117,17 @@ public class DecoderTests
         Assert.True(TinyModels.MaxAbsDiff(a, b) < 0.25, $"bf16 max diff {TinyModels.MaxAbsDiff(a, b)}");
     }
 }
+
+public class TinyModelTests
+{
+    [Fact]
+    public void SameSeedGivesTheSameWeights()
+    {
+        // The seed alone picks the weights (the generator seed is derived without HashCode, which varies per process).
+        using var t = Cortex1.Model.Tiny.TinyModel.RandomTensor("model.norm.weight", [4], 1234, ScalarType.Float32);
+        using var again = Cortex1.Model.Tiny.TinyModel.RandomTensor("model.norm.weight", [4], 1234, ScalarType.Float32);
+        using var other = Cortex1.Model.Tiny.TinyModel.RandomTensor("model.norm.weight", [4], 1235, ScalarType.Float32);
+        Assert.Equal(t.data<float>().ToArray(), again.data<float>().ToArray());
+        Assert.NotEqual(t.data<float>().ToArray(), other.data<float>().ToArray());
+    }
+}

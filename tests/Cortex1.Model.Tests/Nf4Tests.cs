@@ -54,7 +54,7 @@ public class Nf4Tests
         var rel = Math.Sqrt(err / norm);
         Assert.True(rel < 0.2, $"relative logit error {rel:F3}");
         Assert.True(rel > 0, "NF4 should not be lossless");
-        Assert.True(sameArgmax >= tokens.Length / 2, $"argmax agreed at {sameArgmax}/{tokens.Length}");
+        Assert.True(sameArgmax >= tokens.Length / 2, $"argmax agreed at {sameArgmax}/{tokens.Length}, rel {rel:F4}");
     }
 }
 
@@ -72,12 +72,13 @@ public class DecodeKernelTests
         p.SetWeight(hf, ScalarType.BFloat16, CPU, quantize: nf4);
         using var x = randn([rows, 96], generator: new TorchSharp.torch.Generator(2));
         using var _ = no_grad();
-        using var y = p.Forward(x, Cortex1.Model.Modeling.AdapterRouting.None);
+        using var xin = nf4 ? x.alias() : x.to(ScalarType.BFloat16);
+        using var y = p.Forward(xin, Cortex1.Model.Modeling.AdapterRouting.None);
         using var w = p.Weight(ScalarType.Float32);
-        using var expected = x.matmul(w);
+        using var expected = xin.to(ScalarType.Float32).matmul(w);
         Assert.Equal(expected.shape, y.shape);
-        var err = (y - expected).abs().max().item<float>();
-        Assert.True(err < 1e-3, $"max error {err}");
+        var err = (y.to(ScalarType.Float32) - expected).abs().max().item<float>();
+        Assert.True(err < (nf4 ? 1e-3 : 0.1), $"max error {err}");
         p.Dispose();
     }
 }

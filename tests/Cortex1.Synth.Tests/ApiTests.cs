@@ -67,7 +67,8 @@ public class ApiTests(MarketDatabase fx)
             var id = (await post.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<long>();
             Assert.Equal($"/api/synth/runs/{id}", post.Headers.Location!.OriginalString);
 
-            var run = await WaitForRun(http, id, r => r["status"]!.GetValue<string>() is "succeeded" or "failed");
+            // The run row is finished inside the job; the job row is completed just after the handler returns.
+            var run = await WaitForRun(http, id, r => r["job"]?["status"]?.GetValue<string>() is "succeeded" or "failed");
             Assert.Equal("succeeded", run["status"]!.GetValue<string>());
             Assert.Equal("succeeded", run["job"]!["status"]!.GetValue<string>());
             Assert.Equal(1.0, run["job"]!["progress"]!.GetValue<double>());

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Cortex1.AppHost.Infrastructure;
 
 namespace Cortex1.AppHost;
@@ -20,4 +21,17 @@ public static class ServiceExtensions
     public static IResourceBuilder<ProjectResource> WithSecret(
         this IResourceBuilder<ProjectResource> service, string variable, IResourceBuilder<ParameterResource>? secret) =>
         secret is null ? service : service.WithEnvironment(variable, secret);
+
+    /// <summary>A dashboard button that POSTs a JSON body to one of the service's endpoints (e.g. to queue a job).</summary>
+    public static IResourceBuilder<ProjectResource> WithPostCommand(
+        this IResourceBuilder<ProjectResource> service, string name, string displayName, string path, object body) =>
+        service.WithHttpCommand(path, displayName, commandName: name, commandOptions: new HttpCommandOptions
+        {
+            Method = HttpMethod.Post,
+            PrepareRequest = ctx =>
+            {
+                ctx.Request.Content = JsonContent.Create(body);
+                return Task.CompletedTask;
+            },
+        });
 }

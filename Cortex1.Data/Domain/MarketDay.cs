@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Cortex1.Data.Domain;
 
 /// <summary>
@@ -16,9 +18,9 @@ public sealed record MarketDay(string Chain, DateOnly Day, IReadOnlyDictionary<s
 /// <summary>Consecutive days of one chain, oldest first.</summary>
 public sealed record MarketSeries(string Chain, IReadOnlyList<MarketDay> Days)
 {
-    public DateOnly Start => Days[0].Day;
-    public DateOnly End => Days[^1].Day;
-    public MarketDay Last => Days[^1];
+    [JsonIgnore] public DateOnly Start => Days[0].Day;
+    [JsonIgnore] public DateOnly End => Days[^1].Day;
+    [JsonIgnore] public MarketDay Last => Days[^1];
 }
 
 /// <summary>
@@ -31,6 +33,7 @@ public sealed record MarketContext(IReadOnlyList<MarketSeries> Series)
         Series.FirstOrDefault(s => string.Equals(s.Chain, chain, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Every metric name present on any day of any series.</summary>
+    [JsonIgnore]
     public IReadOnlySet<string> MetricNames =>
         Series.SelectMany(s => s.Days).SelectMany(d => d.Metrics.Keys).ToHashSet(StringComparer.Ordinal);
 }

@@ -4,11 +4,6 @@ using Microsoft.Extensions.Options;
 
 namespace Cortex1.Ingest.Runs;
 
-/// <summary>The state of an ingest run as the API shows it.</summary>
-public sealed record IngestRunStatus(
-    long Id, string Status, double Progress, string? Message, string? Error, int Attempts,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, object? Result);
-
 public static class IngestApi
 {
     /// <summary><c>POST /api/ingest/runs</c> queues a run; <c>GET /api/ingest/runs/{id}</c> shows it.</summary>
@@ -26,18 +21,14 @@ public static class IngestApi
                     title: "Flipside is not configured");
             var id = await queue.EnqueueAsync(IngestRunHandler.JobKind, request, ct: ct);
             var job = await queue.GetAsync(id, ct);
-            return Results.Accepted($"/api/ingest/runs/{id}", ToStatus(job!));
+            return Results.Accepted($"/api/ingest/runs/{id}", JobView.From(job!));
         });
 
         group.MapGet("/runs/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
             await queue.GetAsync(id, ct) is { Kind: IngestRunHandler.JobKind } job
-                ? Results.Ok(ToStatus(job))
+                ? Results.Ok(JobView.From(job))
                 : Results.Problem($"No ingest run {id}.", statusCode: StatusCodes.Status404NotFound));
 
         return app;
     }
-
-    private static IngestRunStatus ToStatus(Job job) => new(
-        job.Id, job.Status, job.Progress, job.ProgressMessage, job.Error, job.Attempts,
-        job.CreatedAt, job.StartedAt, job.FinishedAt, job.Result?.RootElement);
 }

@@ -1,0 +1,106 @@
+using Cortex1.Data.Domain;
+
+namespace Cortex1.Synth.Generation;
+
+/// <summary>
+/// Turns the stored history into the run's list of tasks, the same list every time for the same
+/// data, size and seed (so a resumed run knows exactly what is missing):
+/// <list type="bullet">
+/// <item>every window is <see cref="WindowDays"/> consecutive days of one chain, labelled with that chain's condition on its last day;</item>
+/// <item>time is cut once: train windows end on or before the cut, eval windows start after it, so eval is strictly later;</item>
+/// <item>tasks go round-robin over task kinds and, per kind, over conditions, so both are balanced as far as the data allows.</item>
+/// </list>
+/// </summary>
+public static class WindowPlanner
+{
+    public const int WindowDays = 30;
+
+    private sealed record Candidate(MarketSeries Series, int EndIndex, MarketCondition Condition)
+    {
+        public DateOnly End => Series.Days[EndIndex].Day;
+        public DateOnly Start => Series.Days[EndIndex - WindowDays + 1].Day;
+    }
+
+    /// <summary>The planned tasks and the cut: train windows end on or before <c>Cut</c>, eval windows start after it.</summary>
+    public sealed record Plan(IReadOnlyList<SynthTask> Tasks, DateOnly Cut);
+
+    public static Plan Build(MarketHistory history, int trainTasks, int evalTasks, int seed)
+    {
+        var candidates = history.Series.SelectMany(s => Candidates(s, history)).ToList();
+        if (candidates.Count == 0)
+            throw new InvalidOperationException($"No window of {WindowDays} consecutive labelled days in the stored market data.");
+
+        var ends = candidates.Select(c => c.End).Order().ToList();
+        var cut = ends[(int)Math.Floor((ends.Count - 1) * (1 - DatasetSizes.EvalFraction))];
+        var train = candidates.Where(c => c.End <= cut).ToList();
+        var eval = candidates.Where(c => c.Start > cut).ToList();
+
+        var tasks = new List<SynthTask>();
+        tasks.AddRange(Pick(train, Split.Train, trainTasks, history, seed));
+        tasks.AddRange(Pick(eval, Split.Eval, evalTasks, history, seed));
+        return new Plan(tasks, cut);
+    }
+
+    private static IEnumerable<Candidate> Candidates(MarketSeries s, MarketHistory history)
+    {
+        for (var i = WindowDays - 1; i < s.Days.Count; i++)
+        {
+            // Consecutive days only: a gap would make "7 days ago" mean something else.
+            if (s.Days[i].Day.DayNumber - s.Days[i - WindowDays + 1].Day.DayNumber != WindowDays - 1) continue;
+            if (!history.Labels.TryGetValue((s.Chain, s.Days[i].Day), out var condition)) continue;
+            yield return new Candidate(s, i, condition);
+        }
+    }
+
+    private static IEnumerable<SynthTask> Pick(List<Candidate> pool, Split split, int count, MarketHistory history, int seed)
+    {
+        var kinds = Enum.GetValues<TaskKind>();
+        var conditions = Enum.GetValues<MarketCondition>();
+        // One shuffled queue per (kind, condition); each kind shuffles with its own seed so kinds see different windows.
+        var queues = new Dictionary<(TaskKind, MarketCondition), Queue<Candidate>>();
+        foreach (var kind in kinds)
+            foreach (var condition in conditions)
+            {
+                var bucket = pool.Where(c => c.Condition == condition).OrderBy(c => c.Series.Chain, StringComparer.Ordinal).ThenBy(c => c.End).ToList();
+                var random = new Random(StableHash.Of($"{seed}/{kind}/{condition}/{split}"));
+                queues[(kind, condition)] = new Queue<Candidate>(bucket.OrderBy(_ => random.Next()));
+            }
+
+        var pointer = kinds.ToDictionary(k => k, k => (int)k % conditions.Length);
+        var picked = 0;
+        var exhausted = new HashSet<TaskKind>();
+        while (picked < count && exhausted.Count < kinds.Length)
+        {
+            foreach (var kind in kinds)
+            {
+                if (picked >= count) break;
+                if (exhausted.Contains(kind)) continue;
+                SynthTask? task = null;
+                for (var tried = 0; tried < conditions.Length && task is null; tried++)
+                {
+                    var condition = conditions[pointer[kind]];
+                    pointer[kind] = (pointer[kind] + 1) % conditions.Length;
+                    var queue = queues[(kind, condition)];
+                    while (task is null && queue.TryDequeue(out var c))
+                        task = Build(kind, split, c, history);
+                }
+                if (task is null) { exhausted.Add(kind); continue; }
+                picked++;
+                yield return task;
+            }
+        }
+    }
+
+    /// <summary>The focus chain's window plus every other chain that has all the same days; null when the kind cannot use it.</summary>
+    private static SynthTask? Build(TaskKind kind, Split split, Candidate c, MarketHistory history)
+    {
+        var focus = new MarketSeries(c.Series.Chain, [.. c.Series.Days.Skip(c.EndIndex - WindowDays + 1).Take(WindowDays)]);
+        var others = history.Series.Where(s => s.Chain != c.Series.Chain)
+            .Select(s => new MarketSeries(s.Chain, [.. s.Days.Where(d => d.Day >= c.Start && d.Day <= c.End)]))
+            .Where(s => s.Days.Count == WindowDays)
+            .OrderBy(s => s.Chain, StringComparer.Ordinal);
+        var market = new MarketContext([focus, .. others]);
+        if (kind == TaskKind.CrossChainCorrelation && market.Series.Count < 2) return null;
+        return new SynthTask(kind, c.Condition, c.Series.Chain, split, market);
+    }
+}

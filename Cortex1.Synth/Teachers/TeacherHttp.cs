@@ -1,0 +1,79 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Cortex1.Synth.Teachers;
+
+/// <summary>
+/// The teacher's HTTP client. ServiceDefaults' standard handler gives every attempt 10 seconds, far
+/// too little for a reasoning model, so it is replaced here by: retries on 408/429/502/503 and
+/// network errors with exponential backoff and jitter that wait as long as <c>Retry-After</c> says,
+/// a per-attempt timeout, and a requests-per-minute limit that every attempt (retries too) passes.
+/// </summary>
+public static class TeacherHttp
+{
+    public const string ClientName = "teacher";
+
+    private static readonly HashSet<HttpStatusCode> Transient =
+        [HttpStatusCode.RequestTimeout, HttpStatusCode.TooManyRequests, HttpStatusCode.BadGateway, HttpStatusCode.ServiceUnavailable];
+
+    public static IServiceCollection AddTeacherHttpClient(this IServiceCollection services)
+    {
+        services.AddSingleton<TeacherRateLimit>();
+        var client = services.AddHttpClient(ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        // Experimental API, but the only way to drop the standard handler ServiceDefaults adds to every client.
+#pragma warning disable EXTEXP0001
+        client.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        client.AddResilienceHandler("teacher", (pipeline, context) =>
+            {
+                var o = context.ServiceProvider.GetRequiredService<IOptions<TeacherOptions>>().Value;
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(0, o.MaxRetries),
+                    Delay = o.RetryBaseDelay,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    ShouldRetryAfterHeader = true,
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                    {
+                        { Result: { } r } => Transient.Contains(r.StatusCode),
+                        { Exception: HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException } => true,
+                        _ => false,
+                    }),
+                });
+                pipeline.AddTimeout(o.AttemptTimeout);
+            });
+        // Added after the retry handler, so it sits inside it: each attempt takes a slot.
+        client.AddHttpMessageHandler(sp => new RequestsPerMinuteHandler(sp.GetRequiredService<TeacherRateLimit>()));
+        return services;
+    }
+}
+
+/// <summary>One sliding one-minute window of <see cref="TeacherOptions.RequestsPerMinute"/> requests, shared by every teacher client.</summary>
+public sealed class TeacherRateLimit(IOptions<TeacherOptions> options) : IDisposable
+{
+    public RateLimiter Limiter { get; } = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+    {
+        PermitLimit = Math.Max(1, options.Value.RequestsPerMinute),
+        Window = TimeSpan.FromMinutes(1),
+        SegmentsPerWindow = 12,
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    });
+
+    public void Dispose() => Limiter.Dispose();
+}
+
+/// <summary>Every attempt waits for a slot in the shared per-minute window.</summary>
+public sealed class RequestsPerMinuteHandler(TeacherRateLimit limit) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using var lease = await limit.Limiter.AcquireAsync(1, ct);
+        return await base.SendAsync(request, ct);
+    }
+}

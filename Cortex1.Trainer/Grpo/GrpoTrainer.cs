@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Cortex1.Model;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Generation;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Cortex1.Trainer.Grpo;
+
+/// <summary>One prompt to train on, with whatever its reward function needs to score a completion.</summary>
+public sealed record TrainingPrompt(string Id, IReadOnlyList<ChatMessage> Messages, object? RewardContext = null);
+
+/// <summary>Scores one completion of a prompt in [0, 1] (Cortex1's reward system in production).</summary>
+public delegate double RewardFunction(TrainingPrompt prompt, string completion);
+
+public sealed record GrpoStepMetrics(
+    int Step, double Loss, double PolicyLoss, double Kl, double ClipRatio,
+    double RewardMean, double RewardStd, double CompletionTokensMean, double Seconds);
+
+/// <summary>
+/// GRPO with a LoRA adapter ("policy") over a frozen, possibly 4-bit, base. The reference policy is
+/// the same model with the adapter switched off, so no second copy of the weights is held.
+/// Each step: sample G completions per prompt with the policy, score them, turn rewards into
+/// group-relative advantages, and take μ optimiser steps on the clipped, KL-regularised objective.
+/// </summary>
+public sealed class GrpoTrainer : IDisposable
+{
+    public const string PolicyAdapter = "policy";
+
+    private readonly LanguageModel _model;
+    private readonly GrpoOptions _options;
+    private readonly RewardFunction _reward;
+    private readonly IReadOnlyList<Parameter> _parameters;
+    private readonly OptimizerHelper _optimizer;
+
+    public GrpoTrainer(LanguageModel model, GrpoOptions options, RewardFunction reward)
+    {
+        options.Validate();
+        _model = model;
+        _options = options;
+        _reward = reward;
+        _parameters = model.Adapters.Contains(PolicyAdapter)
+            ? model.AdapterParameters(PolicyAdapter)
+            : model.AddAdapter(PolicyAdapter, options.Lora, options.Seed);
+        foreach (var p in _parameters) p.requires_grad = true;
+        _optimizer = optim.AdamW(_parameters, lr: options.LearningRate);
+    }
+
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    public GrpoStepMetrics Step(int step, IReadOnlyList<TrainingPrompt> prompts, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var g = _options.NumGenerations;
+
+        // 1. Sample a group of completions per prompt with the current policy.
+        var promptIds = prompts.Select(Encode).ToList();
+        var requests = new List<GenerationRequest>();
+        for (var p = 0; p < prompts.Count; p++)
+            for (var i = 0; i < g; i++)
+                requests.Add(new GenerationRequest(promptIds[p],
+                    new SamplingOptions(Temperature: _options.Temperature, TopP: _options.TopP, Seed: _options.Seed + step * 7919 + p * g + i),
+                    _options.MaxCompletionLength, Adapter: PolicyAdapter));
+        IReadOnlyList<GenerationResult> completions;
+        using (no_grad())
+            completions = new Cortex1.Model.Generation.Generator(_model).GenerateBatch(requests, ct);
+
+        // 2. Score them and make group-relative advantages.
+        var rewards = completions.Select((c, i) => _reward(prompts[i / g], c.Text)).ToList();
+        var advantages = GrpoLoss.Advantages(rewards, g);
+
+        // 3. Optimise the clipped surrogate with a KL leash to the base model.
+        using var scope = NewDisposeScope();
+        using var batch = CompletionBatch.Create(
+            requests.Select(r => r.PromptTokens).ToList(), completions.Select(c => c.Tokens).ToList(), _model.Device);
+        var adv = tensor(advantages, device: _model.Device);
+        Tensor? refLogps = null, oldLogps = null;
+        using (no_grad())
+        {
+            if (_options.Beta != 0) refLogps = TokenLogProbs.Compute(_model, batch, adapter: null);
+            if (_options.NumIterations > 1) oldLogps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
+        }
+
+        GrpoLossTerms? terms = null;
+        for (var iteration = 0; iteration < _options.NumIterations; iteration++)
+        {
+            ct.ThrowIfCancellationRequested();
+            _optimizer.zero_grad();
+            var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
+            // With one iteration the sampling policy is the current one: ratio = 1, gradient intact.
+            terms = GrpoLoss.Compute(logps, oldLogps ?? logps.detach(), refLogps, adv, batch.CompletionMask, _options.Beta, _options.Epsilon);
+            terms.Loss.backward();
+            nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
+            _optimizer.step();
+        }
+
+        var mean = rewards.Average();
+        var std = Math.Sqrt(rewards.Sum(r => (r - mean) * (r - mean)) / rewards.Count);
+        return new GrpoStepMetrics(step, terms!.Loss.item<float>(), terms.PolicyLoss, terms.Kl, terms.ClipRatio,
+            mean, std, completions.Average(c => c.Tokens.Count), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Supervised warm-up on teacher answers: mean negative log-likelihood of the answer tokens, so
+    /// GRPO starts from a policy that already writes the expected sections.
+    /// </summary>
+    public double SftStep(IReadOnlyList<(TrainingPrompt Prompt, string Answer)> examples)
+    {
+        using var scope = NewDisposeScope();
+        var prompts = examples.Select(e => (IReadOnlyList<int>)Encode(e.Prompt)).ToList();
+        var answers = examples.Select(e =>
+            (IReadOnlyList<int>)[.. _model.Tokenizer.Encode(e.Answer, allowSpecial: false), .. _model.Tokenizer.EosTokenIds.Take(1)]).ToList();
+        using var batch = CompletionBatch.Create(prompts, answers, _model.Device);
+        _optimizer.zero_grad();
+        var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
+        var loss = -((logps * batch.CompletionMask).sum(1) / batch.CompletionMask.sum(1).clamp_min(1)).mean();
+        loss.backward();
+        nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
+        _optimizer.step();
+        return loss.item<float>();
+    }
+
+    public void SaveAdapter(string folder) => _model.SaveAdapter(PolicyAdapter, folder);
+
+    private int[] Encode(TrainingPrompt prompt) =>
+        _model.Tokenizer.Encode(_model.ChatTemplate.Render(prompt.Messages, addGenerationPrompt: true), allowSpecial: true);
+
+    public void Dispose() => _optimizer.Dispose();
+}

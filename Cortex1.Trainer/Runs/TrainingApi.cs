@@ -1,0 +1,36 @@
+using Cortex1.Data.Jobs;
+
+namespace Cortex1.Trainer.Runs;
+
+public static class TrainingApi
+{
+    /// <summary>
+    /// <c>POST /api/training/runs</c> queues a run, <c>GET /api/training/runs/{id}</c> shows its job and
+    /// <c>GET /api/training/runs/{id}/steps</c> its per-step metrics.
+    /// </summary>
+    public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/training").WithTags("Training");
+
+        group.MapPost("/runs", async (TrainingRunRequest request, JobQueue queue, TrainingStore store, CancellationToken ct) =>
+        {
+            if (request.Validate() is { } problem)
+                return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid training run");
+            if (await store.NameTakenAsync(request.Name, ct))
+                return Results.Problem($"A training run named '{request.Name}' exists already; pick another name.",
+                    statusCode: StatusCodes.Status409Conflict, title: "Name taken");
+            var id = await queue.EnqueueAsync(TrainingRunRequest.JobKind, request, ct: ct);
+            return Results.Accepted($"/api/training/runs/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+        });
+
+        group.MapGet("/runs/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
+            await queue.GetAsync(id, ct) is { Kind: TrainingRunRequest.JobKind } job
+                ? Results.Ok(JobView.From(job))
+                : Results.Problem($"No training run {id}.", statusCode: StatusCodes.Status404NotFound));
+
+        group.MapGet("/runs/{id:long}/steps", async (long id, TrainingStore store, CancellationToken ct) =>
+            Results.Ok(await store.StepsAsync(id, ct)));
+
+        return app;
+    }
+}

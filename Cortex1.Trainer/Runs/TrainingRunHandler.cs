@@ -1,0 +1,170 @@
+using Cortex1.Data.Domain;
+using Cortex1.Data.Jobs;
+using Cortex1.Data.Storage;
+using Cortex1.Model;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Lora;
+using Cortex1.Model.Tiny;
+using Cortex1.Rewards;
+using Cortex1.Trainer.Grpo;
+using Microsoft.Extensions.Options;
+
+namespace Cortex1.Trainer.Runs;
+
+public sealed class TrainerOptions
+{
+    /// <summary>Where base models and checkpoints are kept locally.</summary>
+    public string CacheFolder { get; set; } = Path.Combine(Path.GetTempPath(), "cortex1", "trainer");
+}
+
+/// <summary>
+/// Runs a <c>train</c> job: SFT warm-up on the teacher's answers, then GRPO scored by Cortex1's reward
+/// system, with the adapter checkpointed to blob storage every few steps. A job picked up again after
+/// a crash loads its last checkpoint and continues from the step after it; steps already recorded are
+/// not recorded twice. The finished adapter lands in <c>adapters/{name}/</c>, where Inference serves it.
+/// </summary>
+public sealed partial class TrainingRunHandler(
+    TrainingStore store, BlobStore blobs, BlobMirror mirror, IOptions<TrainerOptions> options, ILogger<TrainingRunHandler> logger) : IJobHandler
+{
+    public string Kind => TrainingRunRequest.JobKind;
+
+    public async Task<object?> RunAsync(JobContext context, CancellationToken ct)
+    {
+        var request = context.Job.PayloadAs<TrainingRunRequest>();
+        if (request.Validate() is { } problem) throw new PermanentJobException($"Invalid training run: {problem}.");
+        var jobId = context.Job.Id;
+        await store.EnsureRunAsync(jobId, request, ct);
+
+        await context.ReportProgressAsync(0, "reading the data set", ct);
+        var examples = await ReadDatasetAsync(request, ct);
+        await context.ReportProgressAsync(0, $"loading base model {request.BaseModel}", ct);
+        var folder = await BaseModelFolderAsync(request.BaseModel, ct);
+        using var model = await Task.Run(() => LanguageModel.Load(folder,
+            new LoadOptions(request.Quantization == "nf4" ? Quantization.Nf4 : Quantization.None)), ct);
+
+        var resume = await store.LatestCheckpointAsync(jobId, ct);
+        if (resume is not null)
+        {
+            var local = Path.Combine(options.Value.CacheFolder, "checkpoints", $"{jobId}-{resume.Phase}-{resume.Step}");
+            await mirror.MirrorAsync(BlobContainers.Adapters, resume.BlobPrefix, local, ct);
+            model.LoadAdapter(GrpoTrainer.PolicyAdapter, local);
+            LogResumed(logger, jobId, resume.Phase, resume.Step);
+        }
+
+        var grpo = new GrpoOptions
+        {
+            NumGenerations = request.NumGenerations, MaxCompletionLength = request.MaxCompletionLength,
+            LearningRate = request.LearningRate, Beta = request.Beta, Seed = request.Seed,
+            Lora = new LoraConfig(Rank: request.LoraRank, Alpha: 2.0 * request.LoraRank, Dropout: 0.0),
+        };
+        using var trainer = new GrpoTrainer(model, grpo, Score);
+        var prompts = examples.Select(ToPrompt).ToList();
+        var total = request.SftSteps + request.GrpoSteps;
+        double? firstReward = null, lastReward = null;
+
+        var sftStart = resume switch { null => 0, { Phase: "sft" } r => r.Step + 1, _ => request.SftSteps };
+        for (var step = sftStart; step < request.SftSteps; step++)
+        {
+            var example = examples[step % examples.Count];
+            var started = DateTime.UtcNow;
+            var loss = await Task.Run(() => trainer.SftStep([(prompts[step % prompts.Count], example.Answer)]), ct);
+            await store.RecordSftStepAsync(jobId, step, loss, (DateTime.UtcNow - started).TotalSeconds, ct);
+            await context.ReportProgressAsync((double)(step + 1) / total, $"sft step {step + 1}/{request.SftSteps}: loss {loss:F3}", ct);
+            await CheckpointIfDueAsync(request, jobId, trainer, "sft", step, request.SftSteps, ct);
+        }
+
+        var grpoStart = resume is { Phase: "grpo" } g ? g.Step + 1 : 0;
+        for (var step = grpoStart; step < request.GrpoSteps; step++)
+        {
+            var prompt = prompts[step % prompts.Count];
+            var metrics = await Task.Run(() => trainer.Step(step, [prompt], ct), ct);
+            firstReward ??= metrics.RewardMean;
+            lastReward = metrics.RewardMean;
+            await store.RecordGrpoStepAsync(jobId, metrics, ct);
+            await context.ReportProgressAsync((double)(request.SftSteps + step + 1) / total,
+                $"grpo step {step + 1}/{request.GrpoSteps}: reward {metrics.RewardMean:F3} ± {metrics.RewardStd:F3}, kl {metrics.Kl:F4}", ct);
+            await CheckpointIfDueAsync(request, jobId, trainer, "grpo", step, request.GrpoSteps, ct);
+        }
+
+        var adapter = await UploadAdapterAsync(trainer, request.Name, $"{jobId}-final", ct);
+        await DeleteCheckpointsAsync(request.Name, ct);
+        return new { adapter = $"{BlobContainers.Adapters}/{adapter}", examples = examples.Count, firstReward, lastReward, resumedFrom = resume };
+    }
+
+    /// <summary>GRPO's reward: the composite score of the answer (reasoning in &lt;think&gt; is not scored) against the example's market data.</summary>
+    private static double Score(TrainingPrompt prompt, string completion)
+    {
+        var example = (TrainingExample)prompt.RewardContext!;
+        var end = completion.LastIndexOf("</think>", StringComparison.Ordinal);
+        var answer = end >= 0 ? completion[(end + "</think>".Length)..] : completion;
+        return RewardSystem.Default.Score(answer, new RewardContext(example.Market, example.Kind)).Total;
+    }
+
+    private static TrainingPrompt ToPrompt(TrainingExample e) => new(e.Id, [new ChatMessage("user", e.Prompt)], e);
+
+    private async Task<IReadOnlyList<TrainingExample>> ReadDatasetAsync(TrainingRunRequest request, CancellationToken ct)
+    {
+        var name = $"{request.Dataset}/{request.Version}/train.jsonl";
+        string text;
+        try
+        {
+            text = await blobs.DownloadTextAsync(BlobContainers.Datasets, name, ct);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new PermanentJobException($"No data set at {BlobContainers.Datasets}/{name}. Generate it with Synth first.");
+        }
+        var examples = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(DatasetJson.FromLine).ToList();
+        return examples.Count > 0 ? examples : throw new PermanentJobException($"{BlobContainers.Datasets}/{name} holds no examples.");
+    }
+
+    private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
+    {
+        if (baseModel == "tiny")
+        {
+            var tiny = Path.Combine(options.Value.CacheFolder, "models", "tiny-phi3");
+            if (!File.Exists(Path.Combine(tiny, "config.json"))) await Task.Run(() => TinyModel.Create(tiny, "phi3"), ct);
+            return tiny;
+        }
+        if (baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
+        {
+            var prefix = baseModel[(BlobContainers.Models.Length + 1)..];
+            return await mirror.MirrorAsync(BlobContainers.Models, prefix, Path.Combine(options.Value.CacheFolder, "models", prefix), ct);
+        }
+        return File.Exists(Path.Combine(baseModel, "config.json"))
+            ? baseModel
+            : throw new PermanentJobException($"Base model '{baseModel}' is neither 'tiny', models/{{prefix}} in blob storage, nor a folder with a config.json.");
+    }
+
+    private async Task CheckpointIfDueAsync(TrainingRunRequest request, long jobId, GrpoTrainer trainer, string phase, int step, int steps, CancellationToken ct)
+    {
+        if ((step + 1) % request.CheckpointEvery != 0 && step != steps - 1) return;
+        var prefix = await UploadAdapterAsync(trainer, $"{request.Name}/checkpoints/{phase}-{step:D5}", $"{jobId}-{phase}-{step}", ct);
+        await store.RecordCheckpointAsync(jobId, new TrainingCheckpoint(phase, step, prefix), ct);
+    }
+
+    /// <summary>Saves the policy adapter in PEFT format and uploads its files under <c>adapters/{prefix}/</c>.</summary>
+    private async Task<string> UploadAdapterAsync(GrpoTrainer trainer, string prefix, string localName, CancellationToken ct)
+    {
+        var local = Path.Combine(options.Value.CacheFolder, "out", localName);
+        trainer.SaveAdapter(local);
+        // The config goes last: Inference treats a folder with adapter_config.json as a complete adapter.
+        foreach (var file in Directory.GetFiles(local).OrderBy(f => Path.GetFileName(f) == "adapter_config.json"))
+            await blobs.UploadFileAsync(BlobContainers.Adapters, $"{prefix}/{Path.GetFileName(file)}", file, ct);
+        Directory.Delete(local, recursive: true);
+        return prefix;
+    }
+
+    private async Task DeleteCheckpointsAsync(string name, CancellationToken ct)
+    {
+        var stale = new List<string>();
+        await foreach (var blob in blobs.ListAsync(BlobContainers.Adapters, $"{name}/checkpoints/", ct)) stale.Add(blob.Name);
+        // Config files first, so no half-deleted checkpoint still looks like an adapter.
+        foreach (var blob in stale.OrderBy(b => !b.EndsWith("adapter_config.json", StringComparison.Ordinal)))
+            await blobs.DeleteAsync(BlobContainers.Adapters, blob, ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} resumes after its {Phase} checkpoint at step {Step}")]
+    private static partial void LogResumed(ILogger logger, long jobId, string phase, int step);
+}

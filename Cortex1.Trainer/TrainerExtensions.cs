@@ -1,0 +1,18 @@
+using Cortex1.Data.Jobs;
+using Cortex1.Data.Storage;
+using Cortex1.Trainer.Runs;
+
+namespace Cortex1.Trainer;
+
+public static class TrainerExtensions
+{
+    /// <summary>The training job handler, its store and options (<c>Trainer:</c> section).</summary>
+    public static IHostApplicationBuilder AddTrainer(this IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection("Trainer"));
+        builder.Services.AddSingleton<TrainingStore>();
+        builder.Services.AddSingleton<BlobMirror>();
+        builder.Services.AddJobHandler<TrainingRunHandler>();
+        return builder;
+    }
+}

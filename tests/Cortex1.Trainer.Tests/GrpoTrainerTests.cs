@@ -1,0 +1,98 @@
+using Cortex1.Model;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Tiny;
+using Cortex1.Trainer.Grpo;
+using static TorchSharp.torch;
+
+namespace Cortex1.Trainer.Tests;
+
+/// <summary>GRPO on a tiny Phi-4-architecture model: the learning signal goes where the advantages say.</summary>
+public sealed class GrpoTrainerTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), $"cortex1-grpo-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, true);
+    }
+
+    private LanguageModel Tiny()
+    {
+        if (!Directory.Exists(_folder)) TinyModel.Create(_folder, "phi3", seed: 7);
+        return LanguageModel.Load(_folder, new LoadOptions(Quantization.None, ScalarType.Float32));
+    }
+
+    [Fact]
+    public void PositiveAdvantageRaisesAndNegativeLowersACompletionsLikelihood()
+    {
+        using var model = Tiny();
+        using var trainer = new GrpoTrainer(model, new GrpoOptions { Beta = 0, LearningRate = 5e-3 }, (_, _) => 0);
+        var prompt = model.Tokenizer.Encode("Price rose", allowSpecial: false);
+        var good = model.Tokenizer.Encode(" bull", allowSpecial: false);
+        var bad = model.Tokenizer.Encode(" bear", allowSpecial: false);
+        using var batch = CompletionBatch.Create([prompt, prompt], [good, bad], model.Device);
+        var adv = tensor(new[] { 1f, -1f });
+
+        var before = SequenceLogProbs(model, batch);
+        for (var i = 0; i < 5; i++)
+        {
+            var opt = trainer.Parameters;
+            foreach (var p in opt) p.grad?.zero_();
+            var logps = TokenLogProbs.Compute(model, batch, GrpoTrainer.PolicyAdapter);
+            var terms = GrpoLoss.Compute(logps, logps.detach(), null, adv, batch.CompletionMask, 0, 0.2);
+            terms.Loss.backward();
+            using (no_grad())
+                foreach (var p in opt) p.sub_(p.grad! * 5e-2);
+        }
+        var after = SequenceLogProbs(model, batch);
+
+        Assert.True(after[0] > before[0], $"good: {before[0]} → {after[0]}");
+        Assert.True(after[1] < before[1], $"bad: {before[1]} → {after[1]}");
+    }
+
+    [Fact]
+    public void AStepTrainsOnlyTheAdapterAndReportsFiniteMetrics()
+    {
+        using var model = Tiny();
+        var prompts = new[] { new TrainingPrompt("p1", [new ChatMessage("user", "Is BTC in a bull market?")]) };
+        // Reward longer answers: rewards differ inside the group, so there is a gradient.
+        using var trainer = new GrpoTrainer(model,
+            new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2 },
+            (_, completion) => Math.Min(1, completion.Length / 400.0));
+        using var probe = tensor(model.Tokenizer.Encode("hello market", allowSpecial: false).Select(x => (long)x).ToArray()).unsqueeze(0);
+        using var baseBefore = model.Forward(probe, adapter: null, useActiveAdapter: false).detach().clone();
+        var adapterBefore = trainer.Parameters.Select(p => p.detach().clone()).ToList();
+
+        var metrics = trainer.Step(0, prompts);
+
+        Assert.True(double.IsFinite(metrics.Loss) && double.IsFinite(metrics.Kl));
+        Assert.InRange(metrics.RewardMean, 0, 1);
+        Assert.True(metrics.CompletionTokensMean > 0);
+        using var baseAfter = model.Forward(probe, adapter: null, useActiveAdapter: false);
+        Assert.True(baseBefore.allclose(baseAfter), "the frozen base (the reference policy) must not move");
+        Assert.Contains(trainer.Parameters.Zip(adapterBefore), pair => !pair.First.allclose(pair.Second));
+    }
+
+    [Fact]
+    public void SftWarmUpLowersTheAnswersLoss()
+    {
+        using var model = Tiny();
+        using var trainer = new GrpoTrainer(model, new GrpoOptions { LearningRate = 1e-2 }, (_, _) => 0);
+        var example = (new TrainingPrompt("p", [new ChatMessage("user", "Summarise BTC.")]), "## Summary\nBTC rose 5%.");
+
+        var first = trainer.SftStep([example]);
+        double last = first;
+        for (var i = 0; i < 8; i++) last = trainer.SftStep([example]);
+
+        Assert.True(last < first, $"loss {first} → {last}");
+    }
+
+    private static float[] SequenceLogProbs(LanguageModel model, CompletionBatch batch)
+    {
+        using var _ = no_grad();
+        using var logps = TokenLogProbs.Compute(model, batch, GrpoTrainer.PolicyAdapter);
+        using var sums = (logps * batch.CompletionMask).sum(1);
+        return sums.data<float>().ToArray();
+    }
+}

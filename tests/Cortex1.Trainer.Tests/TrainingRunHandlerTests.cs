@@ -1,0 +1,119 @@
+using Cortex1.Data.Domain;
+using Cortex1.Data.Jobs;
+using Cortex1.Data.Storage;
+using Cortex1.Model;
+using Cortex1.Model.Loading;
+using Cortex1.TestSupport;
+using Cortex1.Trainer.Runs;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Cortex1.Trainer.Tests;
+
+/// <summary>A whole training job on real PostgreSQL and Azurite with the embedded tiny model.</summary>
+public sealed class TrainingRunHandlerTests : IDisposable
+{
+    private readonly string _cache = Path.Combine(Path.GetTempPath(), $"cortex1-trainer-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_cache)) Directory.Delete(_cache, true);
+    }
+
+    [Fact]
+    public async Task TrainsRecordsEveryStepOnceAndPublishesAPeftAdapter()
+    {
+        var (db, blobs, handler, queue) = await SetUpAsync();
+        var request = await RequestAsync(blobs, sft: 1, grpo: 2);
+        var job = await ClaimAsync(queue, request);
+
+        await handler.RunAsync(new JobContext(job, queue, "w"), CancellationToken.None);
+
+        var steps = await new TrainingStore(db).StepsAsync(job.Id, CancellationToken.None);
+        Assert.Equal(["sft:0", "grpo:0", "grpo:1"], steps.Select(s => $"{s.Phase}:{s.Step}"));
+        Assert.All(steps.Where(s => s.Phase == "grpo"), s => Assert.InRange(s.RewardMean!.Value, 0, 1));
+        Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/adapter_config.json"));
+        Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/adapter_model.safetensors"));
+        await foreach (var _ in blobs.ListAsync(BlobContainers.Adapters, $"{request.Name}/checkpoints/"))
+            Assert.Fail("checkpoints are removed once the final adapter is published");
+
+        // The published adapter loads onto the base model as PEFT (what Inference does).
+        var local = Path.Combine(_cache, "published");
+        await new BlobMirror(blobs).MirrorAsync(BlobContainers.Adapters, request.Name, local, CancellationToken.None);
+        using var model = LanguageModel.Load(Path.Combine(_cache, "models", "tiny-phi3"), new LoadOptions(Quantization.None));
+        model.LoadAdapter(request.Name, local);
+        Assert.Contains(request.Name, model.Adapters);
+    }
+
+    [Fact]
+    public async Task AJobKilledMidwayResumesFromItsLastCheckpointWithoutRepeatingSteps()
+    {
+        var (db, blobs, handler, queue) = await SetUpAsync();
+        var request = await RequestAsync(blobs, sft: 0, grpo: 3);
+        var job = await ClaimAsync(queue, request);
+        var store = new TrainingStore(db);
+
+        // "Kill" the worker as soon as the first checkpoint is recorded.
+        using var kill = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (await store.LatestCheckpointAsync(job.Id, CancellationToken.None) is null) await Task.Delay(50);
+            await kill.CancelAsync();
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handler.RunAsync(new JobContext(job, queue, "w"), kill.Token));
+        await watcher;
+        var before = await store.StepsAsync(job.Id, CancellationToken.None);
+        Assert.InRange(before.Count, 1, 2);
+
+        await handler.RunAsync(new JobContext(job, queue, "w"), CancellationToken.None);
+
+        var steps = await store.StepsAsync(job.Id, CancellationToken.None);
+        Assert.Equal(["grpo:0", "grpo:1", "grpo:2"], steps.Select(s => $"{s.Phase}:{s.Step}"));
+        Assert.Equal(before.Select(s => s.Seconds), steps.Take(before.Count).Select(s => s.Seconds)); // not re-recorded
+    }
+
+    [Fact]
+    public async Task AMissingDataSetFailsTheJobPermanently()
+    {
+        var (_, _, handler, queue) = await SetUpAsync();
+        var job = await ClaimAsync(queue, new TrainingRunRequest($"r{Guid.NewGuid():N}"[..20], "nope", "v1"));
+
+        var e = await Assert.ThrowsAsync<PermanentJobException>(() => handler.RunAsync(new JobContext(job, queue, "w"), CancellationToken.None));
+        Assert.Contains("datasets/nope/v1/train.jsonl", e.Message);
+    }
+
+    private async Task<(NpgsqlDataSource, BlobStore, TrainingRunHandler, JobQueue)> SetUpAsync()
+    {
+        var db = await PostgresServer.CreateDatabaseAsync();
+        var blobs = await AzuriteServer.CreateStoreAsync();
+        var handler = new TrainingRunHandler(new TrainingStore(db), blobs, new BlobMirror(blobs),
+            Options.Create(new TrainerOptions { CacheFolder = _cache }), NullLogger<TrainingRunHandler>.Instance);
+        return (db, blobs, handler, new JobQueue(db));
+    }
+
+    private static async Task<Job> ClaimAsync(JobQueue queue, TrainingRunRequest request)
+    {
+        await queue.EnqueueAsync(TrainingRunRequest.JobKind, request);
+        return (await queue.ClaimAsync("w", [TrainingRunRequest.JobKind], TimeSpan.FromMinutes(10)))!;
+    }
+
+    private static async Task<TrainingRunRequest> RequestAsync(BlobStore blobs, int sft, int grpo)
+    {
+        var dataset = $"t{Guid.NewGuid():N}"[..16];
+        var lines = Enumerable.Range(0, 2).Select(i => DatasetJson.ToLine(Example(i)));
+        await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/v1/train.jsonl", string.Join('\n', lines) + "\n");
+        return new TrainingRunRequest($"adapter-{dataset}", dataset, "v1", BaseModel: "tiny", Quantization: "none",
+            SftSteps: sft, GrpoSteps: grpo, NumGenerations: 2, MaxCompletionLength: 6, CheckpointEvery: 1);
+    }
+
+    private static TrainingExample Example(int i)
+    {
+        var days = Enumerable.Range(0, 5).Select(d => new MarketDay("bitcoin", new DateOnly(2021, 1, 1).AddDays(d),
+            new Dictionary<string, double> { [MetricNames.CloseUsd] = 30000 + 500 * d + i }, "embedded")).ToList();
+        return new TrainingExample($"ex{i}", TaskKind.MarketAnalysis, MarketCondition.Bull, "bitcoin", days[0].Day, days[^1].Day,
+            "offline-analyst", "Analyse [close_usd] for bitcoin.", "", "## Summary\nBitcoin rose.",
+            new MarketContext([new MarketSeries("bitcoin", days)]), new ExampleReward(0.8, 1, null, new Dictionary<string, double>()),
+            new Dictionary<string, string>());
+    }
+}

@@ -1,3 +1,4 @@
+using Cortex1.Data.Storage;
 using Cortex1.Inference.Adapters;
 using Cortex1.Inference.Api;
 using Cortex1.Inference.Auth;

@@ -1,0 +1,167 @@
+using Cortex1.Data.Storage;
+using Cortex1.Inference.Engine;
+using Cortex1.Inference.Scheduling;
+using Cortex1.Inference.Validation;
+using Microsoft.Extensions.Options;
+
+namespace Cortex1.Inference.Adapters;
+
+/// <summary>
+/// Loads and unloads LoRA adapters at run time. An adapter is a PEFT folder (adapter_config.json +
+/// adapter_model.safetensors) found in <see cref="InferenceOptions.AdaptersFolder"/>, under the blob
+/// container <c>adapters</c> (mirrored into the cache folder), or at a path an operator names.
+/// The engine work runs on the scheduler's loop, between decode steps.
+/// </summary>
+public sealed partial class AdapterManager(
+    IOptions<InferenceOptions> options, AdapterCatalog catalog, BatchScheduler scheduler, BlobMirror mirror,
+    ILogger<AdapterManager> logger)
+{
+    public const string ConfigFile = "adapter_config.json";
+
+    private readonly InferenceOptions _options = options.Value;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Adapters an operator unloaded: storage scans do not bring them back until loaded again by hand.</summary>
+    private readonly HashSet<string> _unloadedByHand = new(StringComparer.Ordinal);
+
+    /// <summary>Loads (or reloads) <paramref name="name"/> from <paramref name="path"/>, or finds it by name in the folder or storage.</summary>
+    public async Task<AdapterInfo> LoadAsync(string name, string? path, CancellationToken ct)
+    {
+        ValidateName(name);
+        await _gate.WaitAsync(ct);
+        try
+        {
+            _unloadedByHand.Remove(name);
+            return await LoadLockedAsync(name, path, version: null, ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task UnloadAsync(string name, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (!catalog.Remove(name))
+                throw ApiException.ModelNotFound(name, catalog.Adapters.Select(a => a.Name));
+            _unloadedByHand.Add(name);
+            // New requests already get 404; the engine drops the weights once running sequences finish.
+            await scheduler.RunOnEngineAsync(model => { model.UnloadAdapter(name); return true; }, afterAdapter: name);
+            LogUnloaded(logger, name);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Loads adapters that appeared in the folder or in storage since the last scan, and reloads changed ones.</summary>
+    public async Task SyncAsync(CancellationToken ct)
+    {
+        var found = new List<(string Name, string? Path, DateTimeOffset? Version)>();
+        if (!string.IsNullOrWhiteSpace(_options.AdaptersFolder) && Directory.Exists(_options.AdaptersFolder))
+            foreach (var config in Directory.EnumerateFiles(_options.AdaptersFolder, ConfigFile, new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3 }))
+            {
+                var folder = Path.GetDirectoryName(config)!;
+                var name = Path.GetRelativePath(_options.AdaptersFolder, folder).Replace('\\', '/');
+                found.Add((name, folder, File.GetLastWriteTimeUtc(config)));
+            }
+        foreach (var (prefix, modified) in await mirror.FoldersWithAsync(BlobContainers.Adapters, ConfigFile, ct))
+            if (!found.Any(f => f.Name == prefix))
+                found.Add((prefix, null, modified));
+
+        await _gate.WaitAsync(ct);
+        try
+        {
+            foreach (var (name, path, version) in found)
+            {
+                if (_unloadedByHand.Contains(name)) continue;
+                if (catalog.TryGet(name, out var loaded) && loaded.Version >= version) continue;
+                try
+                {
+                    await LoadLockedAsync(name, path, version, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogScanLoadFailed(logger, e, name);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<AdapterInfo> LoadLockedAsync(string name, string? path, DateTimeOffset? version, CancellationToken ct)
+    {
+        var (folder, source) = await LocateAsync(name, path, ct);
+        if (!File.Exists(Path.Combine(folder, ConfigFile)))
+            throw ApiException.BadRequest($"'{folder}' is not a PEFT adapter folder (no {ConfigFile}).", "lora_path", "invalid_adapter");
+        var reload = catalog.TryGet(name, out _);
+        try
+        {
+            await scheduler.RunOnEngineAsync(model =>
+            {
+                if (reload) model.UnloadAdapter(name);
+                model.LoadAdapter(name, folder);
+                return true;
+            }, afterAdapter: reload ? name : null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or FormatException)
+        {
+            throw ApiException.BadRequest($"Adapter '{name}' could not be loaded: {e.Message}", "lora_path", "invalid_adapter");
+        }
+        var info = new AdapterInfo(name, source, DateTimeOffset.UtcNow, version ?? DateTimeOffset.UtcNow);
+        catalog.Add(info);
+        LogLoaded(logger, name, source);
+        return info;
+    }
+
+    private async Task<(string Folder, string Source)> LocateAsync(string name, string? path, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(path))
+            return Directory.Exists(path)
+                ? (path, path)
+                : throw new ApiException(404, $"No adapter folder at '{path}'.", "invalid_request_error", "lora_path", "adapter_not_found");
+        if (!string.IsNullOrWhiteSpace(_options.AdaptersFolder))
+        {
+            var local = Path.Combine(_options.AdaptersFolder, name);
+            if (File.Exists(Path.Combine(local, ConfigFile))) return (local, local);
+        }
+        try
+        {
+            var cached = Path.Combine(_options.CacheFolder, "adapters", name);
+            return (await mirror.MirrorAsync(BlobContainers.Adapters, name, cached, ct), $"blob:{BlobContainers.Adapters}/{name}");
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ApiException(404, $"No adapter '{name}' in the adapters folder or in blob storage '{BlobContainers.Adapters}/{name}/'.",
+                "invalid_request_error", "lora_name", "adapter_not_found");
+        }
+    }
+
+    private static void ValidateName(string name)
+    {
+        try
+        {
+            BlobNames.Validate(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.BadRequest($"Invalid adapter name: {e.Message}", "lora_name", "invalid_value");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adapter {Name} loaded from {Source}")]
+    private static partial void LogLoaded(ILogger logger, string name, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adapter {Name} unloaded")]
+    private static partial void LogUnloaded(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adapter {Name} found in storage could not be loaded")]
+    private static partial void LogScanLoadFailed(ILogger logger, Exception e, string name);
+}

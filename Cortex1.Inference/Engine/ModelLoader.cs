@@ -1,0 +1,115 @@
+using Azure;
+using Cortex1.Data.Storage;
+using Cortex1.Inference.Scheduling;
+using Cortex1.Model;
+using Cortex1.Model.Bench;
+using Cortex1.Model.Tiny;
+using Microsoft.Extensions.Options;
+
+namespace Cortex1.Inference.Engine;
+
+/// <summary>
+/// Loads the configured model in the background at start (the server answers health probes and
+/// 503s meanwhile), logs how long it took and how much memory it holds, then starts the scheduler.
+/// Where the weights come from, in order: a local folder, a blob prefix in <c>models</c>, a named
+/// random-weight shape, else the embedded tiny model, created into the cache folder.
+/// </summary>
+public sealed partial class ModelLoader(
+    IOptions<InferenceOptions> options, ModelHost host, BatchScheduler scheduler, BlobMirror mirror,
+    ILogger<ModelLoader> logger) : BackgroundService
+{
+    private readonly InferenceOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield(); // Let the host finish starting; loading takes a while.
+        try
+        {
+            var folder = await LocateAsync(stoppingToken);
+            var load = LoadOptionsParser.Parse(_options);
+            host.Report($"loading {folder}");
+            LogLoading(logger, folder, _options.Quantization, _options.DType ?? "default", _options.Device ?? "auto");
+            var progress = new Progress<string>(message => { host.Report($"loading: {message}"); LogProgress(logger, message); });
+            var model = await Task.Run(() => LanguageModel.Load(folder, load, progress), stoppingToken);
+            var name = string.IsNullOrWhiteSpace(_options.ModelName) ? model.Name : _options.ModelName;
+            LogLoaded(logger, name, model.LoadTime.TotalSeconds, model.LoadPeakBytes / (1024.0 * 1024), Environment.WorkingSet / (1024.0 * 1024),
+                model.ContextLength, model.DType.ToString(), model.Device.type.ToString());
+            host.Loaded(model, name);
+            scheduler.Start(model);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            host.Report($"failed: {e.Message}");
+            LogFailed(logger, e);
+        }
+    }
+
+    private async Task<string> LocateAsync(CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(_options.Model))
+            return File.Exists(Path.Combine(_options.Model, "config.json"))
+                ? _options.Model
+                : throw new DirectoryNotFoundException($"Inference:Model '{_options.Model}' is not a Hugging Face model folder (no config.json).");
+
+        if (!string.IsNullOrWhiteSpace(_options.ModelBlob))
+            return await DownloadAsync(_options.ModelBlob, ct);
+
+        if (!string.IsNullOrWhiteSpace(_options.RandomShape))
+        {
+            // The engine bench's named shapes (e.g. qwen2-0.5b): real sizes, random weights, for measuring speed.
+            if (!ModelBench.Shapes.TryGetValue(_options.RandomShape, out var shape))
+                throw new InvalidOperationException($"Inference:RandomShape '{_options.RandomShape}' is not one of: {string.Join(", ", ModelBench.Shapes.Keys)}.");
+            var folder = Path.Combine(_options.CacheFolder, "random", _options.RandomShape);
+            host.Report($"creating a random-weight {_options.RandomShape} model");
+            if (!File.Exists(Path.Combine(folder, "config.json")))
+                await Task.Run(() => TinyModel.Create(folder, shape.Family, options: shape.Options), ct);
+            return folder;
+        }
+
+        var tiny = Path.Combine(_options.CacheFolder, "tiny", _options.TinyFamily);
+        if (!File.Exists(Path.Combine(tiny, "config.json")))
+        {
+            host.Report("creating the embedded tiny model");
+            await Task.Run(() => TinyModel.Create(tiny, _options.TinyFamily), ct);
+        }
+        return tiny;
+    }
+
+    /// <summary>Mirrors the blob prefix, retrying while storage is still coming up (a missing prefix is final).</summary>
+    private async Task<string> DownloadAsync(string prefix, CancellationToken ct)
+    {
+        var folder = Path.Combine(_options.CacheFolder, "models", prefix.Trim('/'));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                host.Report($"downloading models/{prefix}");
+                return await mirror.MirrorAsync(BlobContainers.Models, prefix, folder, ct);
+            }
+            catch (Exception e) when (e is RequestFailedException or HttpRequestException && attempt < 30)
+            {
+                host.Report($"waiting for blob storage: {e.Message}");
+                LogStorageRetry(logger, e, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 10)), ct);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loading model from {Folder} (quantization {Quantization}, dtype {DType}, device {Device})")]
+    private static partial void LogLoading(ILogger logger, string folder, string quantization, string dType, string device);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model load: {Message}")]
+    private static partial void LogProgress(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Name} loaded in {Seconds:F1} s; peak memory {PeakMiB:F0} MiB, now {NowMiB:F0} MiB; context {ContextLength} tokens; {DType} on {Device}")]
+    private static partial void LogLoaded(ILogger logger, string name, double seconds, double peakMiB, double nowMiB, int contextLength, string dType, string device);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model load failed; the service stays unhealthy")]
+    private static partial void LogFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Blob storage not ready for the model download (attempt {Attempt}); retrying")]
+    private static partial void LogStorageRetry(ILogger logger, Exception e, int attempt);
+}

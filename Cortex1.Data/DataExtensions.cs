@@ -33,6 +33,7 @@ public static class DataExtensions
                 $"ConnectionStrings:{ConnectionNames.Blobs} is not set. Start the service from Cortex1.AppHost, or set it to an Azure Storage or Azurite connection string.");
         builder.Services.AddSingleton(new BlobServiceClient(blobs));
         builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddSingleton<BlobMirror>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddSingleton<StorageReadiness>();

@@ -27,7 +27,6 @@ public static class InferenceExtensions
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<BatchScheduler>();
-        builder.Services.AddSingleton<BlobMirror>();
         builder.Services.AddSingleton<AdapterCatalog>();
         builder.Services.AddSingleton<AdapterManager>();
         builder.Services.AddHostedService<ModelLoader>();

@@ -1,5 +1,4 @@
 using Cortex1.Data.Jobs;
-using Cortex1.Data.Storage;
 using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer;
@@ -11,7 +10,6 @@ public static class TrainerExtensions
     {
         builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection("Trainer"));
         builder.Services.AddSingleton<TrainingStore>();
-        builder.Services.AddSingleton<BlobMirror>();
         builder.Services.AddJobHandler<TrainingRunHandler>();
         return builder;
     }

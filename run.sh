@@ -3,5 +3,5 @@
 # Without a container engine, PostgreSQL and Azurite run as local processes under .state/.
 set -euo pipefail
 cd "$(dirname "$0")"
-source eng/prereqs.sh
+bash eng/prereqs.sh
 exec dotnet run --project Cortex1.AppHost --launch-profile http "$@"

@@ -3,7 +3,7 @@
 # and ends with one line of totals: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
-source eng/prereqs.sh || exit 1
+bash eng/prereqs.sh || exit 1
 
 log=$(mktemp)
 dotnet build Cortex1.sln -c Release -warnaserror --nologo -v q 2>&1 | tail -n 30

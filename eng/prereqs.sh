@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Finds or installs what Cortex1 needs on a Debian/Ubuntu machine with the .NET 10 SDK:
 # PostgreSQL server binaries (Debian's package) and Azurite (npm, pinned in package.json).
-# Sourced by run.sh and test.sh; stops with a message naming the fix when it cannot.
+# Run by run.sh and test.sh; stops with a message naming the fix when it cannot.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -16,9 +16,16 @@ public sealed class Sampler(SamplingOptions options)
         if (options.Temperature <= 0) return ArgMax(l);
 
         // Temperature, then keep the top-k, then the smallest set whose probability reaches top-p.
-        var order = Enumerable.Range(0, l.Length).ToArray();
-        Array.Sort(l.Select(x => -x).ToArray(), order);
-        var keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
+        // Tokens more than 30·T below the best have probability < e^-30 relative to it: leaving them out
+        // changes nothing measurable and spares sorting a 150k vocabulary on every token.
+        var best = l.Max();
+        var floor = best - 30f * options.Temperature;
+        var candidates = new List<int>();
+        for (var i = 0; i < l.Length; i++) if (l[i] >= floor) candidates.Add(i);
+        // Ties go to the lower id, as ArgMax does, so top_k = 1 is exactly greedy.
+        candidates.Sort((a, b) => l[b] != l[a] ? l[b].CompareTo(l[a]) : a.CompareTo(b));
+        var order = candidates;
+        var keep = options.TopK > 0 ? Math.Min(options.TopK, order.Count) : order.Count;
         var max = l[order[0]];
         var probs = new double[keep];
         double sum = 0;

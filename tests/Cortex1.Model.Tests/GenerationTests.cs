@@ -112,4 +112,24 @@ public class GenerationTests
         Assert.Equal(2, new Sampler(new SamplingOptions(RepetitionPenalty: 1.5f)).Sample(logits, [1]));
         Assert.Equal(2, new Sampler(new SamplingOptions(PresencePenalty: 0.5f)).Sample(logits, [1]));
     }
+
+    [Fact]
+    public void TopKOfOneIsExactlyGreedyEvenWithTiedLogits()
+    {
+        // bf16 logits tie often; ties must break the same way in both paths.
+        var logits = new[] { 0.5f, 3f, 3f, -1f, 3f };
+        for (var seed = 0; seed < 20; seed++)
+            Assert.Equal(Sampler.ArgMax(logits), new Sampler(new SamplingOptions(Temperature: 1f, TopK: 1, Seed: seed)).Sample(logits, []));
+    }
+
+    [Fact]
+    public void SamplingFollowsTheTemperatureScaledDistribution()
+    {
+        // Two tokens one logit apart at T = 1: the second is drawn e^-1 / (1 + e^-1) ≈ 26.9 % of the time.
+        var logits = new[] { 2f, 1f, -100f };
+        var sampler = new Sampler(new SamplingOptions(Temperature: 1f, Seed: 3));
+        var draws = Enumerable.Range(0, 4000).Select(_ => sampler.Sample(logits, [])).ToList();
+        Assert.DoesNotContain(2, draws);
+        Assert.InRange(draws.Count(d => d == 1) / 4000.0, 0.24, 0.30);
+    }
 }

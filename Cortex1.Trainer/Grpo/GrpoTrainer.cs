@@ -51,6 +51,8 @@ public sealed class GrpoTrainer : IDisposable
 
     public GrpoStepMetrics Step(int step, IReadOnlyList<TrainingPrompt> prompts, CancellationToken ct = default)
     {
+        if (prompts.FirstOrDefault(p => !Fits(p)) is { } tooLong)
+            throw new ArgumentException($"Prompt '{tooLong.Id}' leaves no room for a completion in the {_model.ContextLength}-token context.");
         var clock = Stopwatch.StartNew();
         var g = _options.NumGenerations;
 
@@ -61,7 +63,7 @@ public sealed class GrpoTrainer : IDisposable
             for (var i = 0; i < g; i++)
                 requests.Add(new GenerationRequest(promptIds[p],
                     new SamplingOptions(Temperature: _options.Temperature, TopP: _options.TopP, Seed: _options.Seed + step * 7919 + p * g + i),
-                    _options.MaxCompletionLength, Adapter: PolicyAdapter));
+                    Room(promptIds[p]), Adapter: PolicyAdapter));
         IReadOnlyList<GenerationResult> completions;
         using (no_grad())
             completions = new Cortex1.Model.Generation.Generator(_model).GenerateBatch(requests, ct);
@@ -109,8 +111,10 @@ public sealed class GrpoTrainer : IDisposable
     {
         using var scope = NewDisposeScope();
         var prompts = examples.Select(e => (IReadOnlyList<int>)Encode(e.Prompt)).ToList();
+        // An answer that does not fit after its prompt is cut at the context length: the model learns its start.
         var answers = examples.Select(e =>
-            (IReadOnlyList<int>)[.. _model.Tokenizer.Encode(e.Answer, allowSpecial: false), .. _model.Tokenizer.EosTokenIds.Take(1)]).ToList();
+            (IReadOnlyList<int>)[.. _model.Tokenizer.Encode(e.Answer, allowSpecial: false), .. _model.Tokenizer.EosTokenIds.Take(1)])
+            .Select((a, i) => (IReadOnlyList<int>)a.Take(Math.Max(0, _model.ContextLength - prompts[i].Count)).ToList()).ToList();
         using var batch = CompletionBatch.Create(prompts, answers, _model.Device);
         _optimizer.zero_grad();
         var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
@@ -122,6 +126,12 @@ public sealed class GrpoTrainer : IDisposable
     }
 
     public void SaveAdapter(string folder) => _model.SaveAdapter(PolicyAdapter, folder);
+
+    /// <summary>Whether a prompt leaves room for at least a short completion in the model's context.</summary>
+    public bool Fits(TrainingPrompt prompt) => Room(Encode(prompt)) >= Math.Min(16, _options.MaxCompletionLength);
+
+    /// <summary>Completion tokens that fit after a prompt: the configured length, or less near the context's end.</summary>
+    private int Room(IReadOnlyList<int> prompt) => Math.Min(_options.MaxCompletionLength, _model.ContextLength - prompt.Count);
 
     private int[] Encode(TrainingPrompt prompt) =>
         _model.Tokenizer.Encode(_model.ChatTemplate.Render(prompt.Messages, addGenerationPrompt: true), allowSpecial: true);

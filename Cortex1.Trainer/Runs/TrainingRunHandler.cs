@@ -59,7 +59,12 @@ public sealed partial class TrainingRunHandler(
             Lora = new LoraConfig(Rank: request.LoraRank, Alpha: 2.0 * request.LoraRank, Dropout: 0.0),
         };
         using var trainer = new GrpoTrainer(model, grpo, Score);
-        var prompts = examples.Select(ToPrompt).ToList();
+        var all = examples.Select(ToPrompt).ToList();
+        var prompts = all.Where(trainer.Fits).ToList();
+        if (prompts.Count == 0)
+            throw new PermanentJobException($"Every prompt of {request.Dataset}/{request.Version} is too long for the base model's {model.ContextLength}-token context.");
+        if (prompts.Count < all.Count) LogSkipped(logger, all.Count - prompts.Count, model.ContextLength);
+        examples = [.. prompts.Select(p => (TrainingExample)p.RewardContext!)];
         var total = request.SftSteps + request.GrpoSteps;
         double? firstReward = null, lastReward = null;
 
@@ -124,7 +129,9 @@ public sealed partial class TrainingRunHandler(
         if (baseModel == "tiny")
         {
             var tiny = Path.Combine(options.Value.CacheFolder, "models", "tiny-phi3");
-            if (!File.Exists(Path.Combine(tiny, "config.json"))) await Task.Run(() => TinyModel.Create(tiny, "phi3"), ct);
+            // Phi-4's own context (16k tokens), so Synth's real prompts and answers fit.
+            if (!File.Exists(Path.Combine(tiny, "config.json")))
+                await Task.Run(() => TinyModel.Create(tiny, "phi3", options: new TinyModelOptions(MaxPositionEmbeddings: 16384)), ct);
             return tiny;
         }
         if (baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
@@ -164,6 +171,9 @@ public sealed partial class TrainingRunHandler(
         foreach (var blob in stale.OrderBy(b => !b.EndsWith("adapter_config.json", StringComparison.Ordinal)))
             await blobs.DeleteAsync(BlobContainers.Adapters, blob, ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Count} examples whose prompt does not fit the {Context}-token context")]
+    private static partial void LogSkipped(ILogger logger, int count, int context);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Training job {JobId} resumes after its {Phase} checkpoint at step {Step}")]
     private static partial void LogResumed(ILogger logger, long jobId, string phase, int step);

@@ -88,6 +88,30 @@ public sealed class GrpoTrainerTests : IDisposable
         Assert.True(last < first, $"loss {first} → {last}");
     }
 
+    [Fact]
+    public void LongAnswersAreCutAtTheContextAndPromptsThatLeaveNoRoomAreRefused()
+    {
+        var folder = _folder + "-short";
+        TinyModel.Create(folder, "phi3", seed: 7, options: new TinyModelOptions(MaxPositionEmbeddings: 64));
+        try
+        {
+            using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None, ScalarType.Float32));
+            using var trainer = new GrpoTrainer(model, new GrpoOptions { NumGenerations = 2, MaxCompletionLength = 32 }, (_, _) => 0);
+            var shortPrompt = new TrainingPrompt("p", [new ChatMessage("user", "BTC?")]);
+            var longPrompt = new TrainingPrompt("q", [new ChatMessage("user", string.Join(' ', Enumerable.Repeat("bitcoin rose", 60)))]);
+
+            Assert.True(double.IsFinite(trainer.SftStep([(shortPrompt, string.Join(' ', Enumerable.Repeat("price up", 200)))])));
+            var metrics = trainer.Step(0, [shortPrompt]);
+            Assert.True(metrics.CompletionTokensMean <= 64);
+            Assert.False(trainer.Fits(longPrompt));
+            Assert.Throws<ArgumentException>(() => trainer.Step(1, [longPrompt]));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
     private static float[] SequenceLogProbs(LanguageModel model, CompletionBatch batch)
     {
         using var _ = no_grad();

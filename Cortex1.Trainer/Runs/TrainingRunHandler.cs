@@ -128,7 +128,7 @@ public sealed partial class TrainingRunHandler(
     {
         if (baseModel == "tiny")
         {
-            var tiny = Path.Combine(options.Value.CacheFolder, "models", "tiny-phi3");
+            var tiny = Path.Combine(options.Value.CacheFolder, "models", "tiny-phi3-16k");
             // Phi-4's own context (16k tokens), so Synth's real prompts and answers fit.
             if (!File.Exists(Path.Combine(tiny, "config.json")))
                 await Task.Run(() => TinyModel.Create(tiny, "phi3", options: new TinyModelOptions(MaxPositionEmbeddings: 16384)), ct);

@@ -41,7 +41,7 @@ public sealed class TrainingRunHandlerTests : IDisposable
         // The published adapter loads onto the base model as PEFT (what Inference does).
         var local = Path.Combine(_cache, "published");
         await new BlobMirror(blobs).MirrorAsync(BlobContainers.Adapters, request.Name, local, CancellationToken.None);
-        using var model = LanguageModel.Load(Path.Combine(_cache, "models", "tiny-phi3"), new LoadOptions(Quantization.None));
+        using var model = LanguageModel.Load(Path.Combine(_cache, "models", "tiny-phi3-16k"), new LoadOptions(Quantization.None));
         model.LoadAdapter(request.Name, local);
         Assert.Contains(request.Name, model.Adapters);
     }

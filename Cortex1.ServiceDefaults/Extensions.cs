@@ -78,4 +78,17 @@ public static class Extensions
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         return app;
     }
+
+    /// <summary>
+    /// Drops the standard resilience handler <see cref="AddServiceDefaults{TBuilder}"/> puts on every client,
+    /// for an upstream that needs its own (longer timeouts, its own retry rules). Stacking a second
+    /// handler instead would multiply retries and keep the default 30 s total timeout. The API is
+    /// marked experimental (EXTEXP0001) but is the documented way to do exactly this.
+    /// </summary>
+    public static IHttpClientBuilder WithoutDefaultResilience(this IHttpClientBuilder http)
+    {
+#pragma warning disable EXTEXP0001
+        return http.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+    }
 }

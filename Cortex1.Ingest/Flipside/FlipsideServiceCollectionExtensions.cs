@@ -16,12 +16,8 @@ public static class FlipsideServiceCollectionExtensions
     public static IServiceCollection AddFlipsideClient(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<FlipsideOptions>().Bind(configuration.GetSection(FlipsideOptions.Section));
-        // ServiceDefaults put a standard handler on every client; stacking a second one would multiply
-        // retries and keep the default 30 s total timeout, so this client replaces it. The API is
-        // marked experimental (EXTEXP0001) but is the documented way to do exactly this.
-#pragma warning disable EXTEXP0001
-        var http = services.AddHttpClient<FlipsideClient>().RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        // Flipside's polling needs a longer total timeout than the service default: replace it.
+        var http = services.AddHttpClient<FlipsideClient>().WithoutDefaultResilience();
         http.AddStandardResilienceHandler()
             .Configure((HttpStandardResilienceOptions o, IServiceProvider sp) =>
             {

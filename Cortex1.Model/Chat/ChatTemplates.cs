@@ -50,10 +50,7 @@ public sealed class DeepSeekR1ChatTemplate(string bosToken = "<｜begin▁of▁s
             if (m.Role == "user") sb.Append("<｜User｜>").Append(m.Content);
             else if (m.Role == "assistant")
             {
-                var content = m.Content;
-                var end = content.LastIndexOf("</think>", StringComparison.Ordinal);
-                if (end >= 0) content = content[(end + "</think>".Length)..];
-                sb.Append("<｜Assistant｜>").Append(content).Append("<｜end▁of▁sentence｜>");
+                sb.Append("<｜Assistant｜>").Append(ThinkTags.AnswerOf(m.Content)).Append("<｜end▁of▁sentence｜>");
             }
         }
         if (addGenerationPrompt) sb.Append("<｜Assistant｜><think>\n");

@@ -23,10 +23,8 @@ public static class TeacherHttp
     {
         services.AddSingleton<TeacherRateLimit>();
         var client = services.AddHttpClient(ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
-        // Experimental API, but the only way to drop the standard handler ServiceDefaults adds to every client.
-#pragma warning disable EXTEXP0001
-        client.RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
+        // R1 answers take minutes and 408/429/502/503 have their own rules here: replace the default handler.
+        client.WithoutDefaultResilience();
         client.AddResilienceHandler("teacher", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<TeacherOptions>>().Value;

@@ -101,9 +101,7 @@ public sealed partial class TrainingRunHandler(
     private static double Score(TrainingPrompt prompt, string completion)
     {
         var example = (TrainingExample)prompt.RewardContext!;
-        var end = completion.LastIndexOf("</think>", StringComparison.Ordinal);
-        var answer = end >= 0 ? completion[(end + "</think>".Length)..] : completion;
-        return RewardSystem.Default.Score(answer, new RewardContext(example.Market, example.Kind)).Total;
+        return RewardSystem.Default.Score(ThinkTags.AnswerOf(completion), new RewardContext(example.Market, example.Kind)).Total;
     }
 
     private static TrainingPrompt ToPrompt(TrainingExample e) => new(e.Id, [new ChatMessage("user", e.Prompt)], e);

@@ -115,7 +115,7 @@ public sealed class LanguageModel : IDisposable
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var ids = IdTensor(tokens);
-        var positions = arange(cache.Length, cache.Length + tokens.Length, dtype: ScalarType.Int64, device: Device);
+        var positions = Scalars.Range(cache.Length, cache.Length + tokens.Length, Device);
         var plan = new CachedPlan([(cache, 0, tokens.Length)], Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var hidden = Decoder.Forward(ids, positions, plan, AdapterRouting.All(cache.Adapter));
         var logits = Decoder.Logits(hidden.narrow(0, tokens.Length - 1, 1)).to(ScalarType.Float32).cpu();
@@ -173,9 +173,9 @@ public sealed class LanguageModel : IDisposable
         {
             keyMask = attentionMask.to(Device).to(ScalarType.Bool);
             // Positions count real tokens only, as HF's generate does, so left padding does not shift RoPE.
-            positions = (keyMask.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).reshape(b * t);
+            positions = keyMask.to(ScalarType.Int64).cumsum(1).Plus(-1).AtLeast(0).reshape(b * t);
         }
-        else positions = arange(t, dtype: ScalarType.Int64, device: Device).repeat(b);
+        else positions = Scalars.Range(0, t, Device).repeat(b);
         var plan = new BatchPlan(b, t, keyMask, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));
@@ -219,6 +219,7 @@ public sealed class LanguageModel : IDisposable
     public IReadOnlyList<TorchSharp.Modules.Parameter> AddAdapter(string name, LoraConfig config, int seed = 0)
     {
         if (_adapters.ContainsKey(name)) throw new InvalidOperationException($"Adapter '{name}' is already loaded.");
+        using var scope = NewDisposeScope();
         var gen = new Generator((ulong)seed, Device);
         var projections = TargetProjections(config.Targets).ToList();
         if (projections.Count == 0) throw new ArgumentException($"No projection matches target modules [{string.Join(", ", config.Targets)}].");
@@ -254,6 +255,7 @@ public sealed class LanguageModel : IDisposable
     {
         if (mergeAdapter is not null && !_adapters.ContainsKey(mergeAdapter)) throw new KeyNotFoundException($"No adapter '{mergeAdapter}' is loaded.");
         Directory.CreateDirectory(folder);
+        using var scope = NewDisposeScope();
         var dt = dtype ?? DType;
         var tensors = new List<(string, Tensor)>();
         try
@@ -267,7 +269,7 @@ public sealed class LanguageModel : IDisposable
                     if (deltas.TryGetValue(name, out var lora))
                     {
                         using var delta = lora.DeltaWeight();
-                        using var merged = (t.to(ScalarType.Float32) + delta.t()).to(dt);
+                        using var merged = t.to(ScalarType.Float32).Plus(delta.t()).to(dt);
                         t.Dispose();
                         tensors.Add((name, merged.cpu().contiguous()));
                     }

@@ -5,6 +5,7 @@ using Cortex1.Inference.Engine;
 using Cortex1.Inference.Telemetry;
 using Cortex1.Inference.Validation;
 using Cortex1.Model;
+using Cortex1.Model.Diagnostics;
 using Cortex1.Model.Generation;
 using Microsoft.Extensions.Options;
 
@@ -138,7 +139,7 @@ public sealed partial class BatchScheduler : IDisposable
             {
                 // A failed step fails the sequences in it, not the server.
                 LogStepFailed(_logger, e, _active.Count);
-                foreach (var sequence in _active) sequence.Fail($"The engine failed: {e.Message}");
+                foreach (var sequence in _active) sequence.Fail($"The engine failed: {EngineErrors.Summary(e)}");
             }
             Retire();
         }
@@ -170,7 +171,7 @@ public sealed partial class BatchScheduler : IDisposable
             catch (Exception e) when (sequence is not null)
             {
                 LogPrefillFailed(_logger, e, job.PromptTokens.Length);
-                sequence.Fail($"The engine failed on the prompt: {e.Message}");
+                sequence.Fail($"The engine failed on the prompt: {EngineErrors.Summary(e)}");
             }
         }
     }

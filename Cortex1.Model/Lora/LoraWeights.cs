@@ -1,3 +1,4 @@
+using Cortex1.Model.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,18 +18,28 @@ public sealed class LoraWeights : IDisposable
 
     public LoraWeights(Tensor a, Tensor b, double scale, double dropout)
     {
-        // Own copies, outside any dispose scope: the caller keeps (and may dispose) its tensors.
-        A = new Parameter(a.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
-        B = new Parameter(b.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
+        // Own copies, outside any dispose scope: the caller keeps (and may dispose) its tensors. The temporaries live in
+        // a scope, so none is left to the collector mid-call.
+        using var scope = NewDisposeScope();
+        A = Own(a);
+        B = Own(b);
         Scale = scale;
         Dropout = dropout;
+    }
+
+    static Parameter Own(Tensor t)
+    {
+        var p = new Parameter(t.detach().to(ScalarType.Float32).clone().DetachFromDisposeScope(), requires_grad: true);
+        p.DetachFromDisposeScope();
+        return p;
     }
 
     /// <summary>Fresh adapter: A Kaiming-uniform (as PEFT's default init), B zero, so ΔW = 0.</summary>
     public static LoraWeights Create(long inFeatures, long outFeatures, LoraConfig config, Device device, Generator? generator)
     {
+        using var scope = NewDisposeScope();
         var bound = 1.0 / Math.Sqrt(inFeatures);
-        using var a = (rand([inFeatures, config.Rank], generator: generator, device: device) * 2 - 1) * bound;
+        using var a = rand([inFeatures, config.Rank], generator: generator, device: device).Times(2).Plus(-1).Times(bound);
         using var b = zeros([config.Rank, outFeatures], device: device);
         return new LoraWeights(a, b, config.Scale, config.Dropout);
     }
@@ -39,11 +50,11 @@ public sealed class LoraWeights : IDisposable
         using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
         if (Dropout > 0 && is_grad_enabled()) xf = nn.functional.dropout(xf, Dropout, training: true);
-        return (xf.matmul(A).matmul(B) * Scale).to(x.dtype).MoveToOuterDisposeScope();
+        return xf.matmul(A).matmul(B).Times(Scale).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>ΔW in [in, out] layout, fp32.</summary>
-    public Tensor DeltaWeight() { using (no_grad()) return A.matmul(B) * Scale; }
+    public Tensor DeltaWeight() { using (no_grad()) return A.matmul(B).Times(Scale); }
 
     public void Dispose() { A.Dispose(); B.Dispose(); }
 }

@@ -21,6 +21,7 @@ public static class PeftFormat
     {
         if (!model.AdapterConfigs.TryGetValue(name, out var config)) throw new KeyNotFoundException($"No adapter '{name}' is loaded.");
         Directory.CreateDirectory(folder);
+        using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
         var modules = new SortedSet<string>(StringComparer.Ordinal);
         try
@@ -63,6 +64,7 @@ public static class PeftFormat
         var wPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"No {ConfigFile} in adapter folder '{folder}'.", cfgPath);
         if (!File.Exists(wPath)) throw new FileNotFoundException($"No {WeightsFile} in adapter folder '{folder}'.", wPath);
+        using var scope = NewDisposeScope();
         var cfg = JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject();
         if (cfg["peft_type"]?.GetValue<string>() is { } type && type != "LORA") throw new NotSupportedException($"PEFT type '{type}' is not supported (LORA is).");
         var rank = cfg["r"]?.GetValue<int>() ?? throw new InvalidDataException($"{ConfigFile} has no 'r'.");

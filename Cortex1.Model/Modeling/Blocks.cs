@@ -12,7 +12,7 @@ public static class Blocks
     {
         using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.pow(2).mean([-1], keepdim: true) + eps).rsqrt();
+        var normed = xf * xf.Power(2).mean([-1], keepdim: true).Plus(eps).rsqrt();
         return (weight * normed.to(x.dtype)).MoveToOuterDisposeScope();
     }
 
@@ -62,7 +62,7 @@ public static class Blocks
         using var scope = NewDisposeScope();
         var half = x.shape[^1] / 2;
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
-        return (x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
+        return (x * cos.unsqueeze(1)).Plus(rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -76,10 +76,10 @@ public static class Blocks
         long b = q.shape[0], heads = q.shape[1], t = q.shape[2], d = q.shape[3], kvHeads = k.shape[1], s = k.shape[2];
         var groups = heads / kvHeads;
         var qg = q.reshape(b, kvHeads, groups * t, d);
-        var scores = qg.matmul(k.transpose(-1, -2)).to(ScalarType.Float32) * (1.0 / Math.Sqrt(d));
+        var scores = qg.matmul(k.transpose(-1, -2)).to(ScalarType.Float32).Times(1.0 / Math.Sqrt(d));
         if (allowed is not null)
             // -1e9 rather than -inf: a row with no allowed key (a left-pad query) then gets uniform weights, not NaN.
-            scores = scores.view(b, kvHeads, groups, t, s).masked_fill(allowed.logical_not().view(-1, 1, 1, t, s), -1e9f).view(b, kvHeads, groups * t, s);
+            scores = scores.view(b, kvHeads, groups, t, s).Fill(allowed.logical_not().view(-1, 1, 1, t, s), -1e9).view(b, kvHeads, groups * t, s);
         var probs = scores.softmax(-1).to(v.dtype);
         return probs.matmul(v).view(b, heads, t, d).MoveToOuterDisposeScope();
     }
@@ -88,8 +88,8 @@ public static class Blocks
     public static Tensor CausalMask(long past, long t, Device device)
     {
         using var scope = NewDisposeScope();
-        var keys = arange(past + t, device: device).unsqueeze(0);
-        var queries = arange(past, past + t, device: device).unsqueeze(1);
+        var keys = Scalars.Range(0, past + t, device).unsqueeze(0);
+        var queries = Scalars.Range(past, past + t, device).unsqueeze(1);
         return keys.le(queries).MoveToOuterDisposeScope();
     }
 }

@@ -91,7 +91,7 @@ public sealed class DecoderLayer : IDisposable
         q = Blocks.ApplyRope(q.reshape(n, _c.NumHeads, d), cos, sin).view(n, qn);
         k = Blocks.ApplyRope(k.reshape(n, _c.NumKvHeads, d), cos, sin).view(n, kvn);
         var attn = plan.Attend(layer, q, k, v.contiguous());
-        x = x + p["o_proj"].Forward(attn, routing);
+        x = x.Plus(p["o_proj"].Forward(attn, routing));
 
         var hMlp = Blocks.RmsNorm(x, PostAttentionNorm!, _c.RmsNormEps);
         Tensor gate, up;
@@ -101,7 +101,7 @@ public sealed class DecoderLayer : IDisposable
             gate = gu.narrow(1, 0, _c.IntermediateSize); up = gu.narrow(1, _c.IntermediateSize, _c.IntermediateSize);
         }
         else { gate = p["gate_proj"].Forward(hMlp, routing); up = p["up_proj"].Forward(hMlp, routing); }
-        x = x + p["down_proj"].Forward(Blocks.SwiGlu(gate, up), routing);
+        x = x.Plus(p["down_proj"].Forward(Blocks.SwiGlu(gate, up), routing));
         return x.MoveToOuterDisposeScope();
     }
 
@@ -161,6 +161,8 @@ public sealed class Decoder : IDisposable
     /// <summary>Takes one HF tensor (converted/quantised here; the caller disposes the source). False when the name is not ours.</summary>
     public bool Assign(string name, Tensor source)
     {
+        // Every temporary in a scope: one only the collector owns can be freed while libtorch still reads it.
+        using var scope = NewDisposeScope();
         switch (name)
         {
             case "model.embed_tokens.weight":

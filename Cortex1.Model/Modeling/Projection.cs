@@ -73,11 +73,11 @@ public sealed unsafe class Projection : IDisposable
         if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
         else if (_nf4 is not null) { using var w = _nf4.Dequantize(x.dtype); y = x.matmul(w); }
         else y = x.matmul(_dense!);
-        if (Bias is not null) y = y.add_(Bias);
+        if (Bias is not null) y = y.PlusInPlace(Bias);
         foreach (var (name, rows) in routing.Groups)
         {
             if (!_adapters.TryGetValue(name, out var lora)) continue;
-            y = rows is null ? y + lora.Delta(x) : y.index_add(0, rows, lora.Delta(x.index_select(0, rows)), 1);
+            y = rows is null ? y.Plus(lora.Delta(x)) : y.IndexPlus(0, rows, lora.Delta(x.index_select(0, rows)));
         }
         return y.MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using Cortex1.Model.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public sealed unsafe class Nf4Tensor : IDisposable
         using var scope = NewDisposeScope();
         var flat = weight.reshape(-1);
         var levels = tensor(Levels, device: weight.device);
-        var mids = (levels[..^1] + levels[1..]) / 2;
+        var mids = levels[..^1].Plus(levels[1..]).DividedBy(2);
         var packedParts = new List<Tensor>();
         var absmaxParts = new List<Tensor>();
         for (long start = 0; start < n; start += chunk)
@@ -49,7 +50,7 @@ public sealed unsafe class Nf4Tensor : IDisposable
             using var inner = NewDisposeScope();
             var blocks = flat.narrow(0, start, Math.Min(chunk, n - start)).to(ScalarType.Float32).reshape(-1, BlockSize);
             var absmax = blocks.abs().amax([1]);
-            var scaled = blocks / absmax.clamp_min(1e-12f).unsqueeze(1);
+            var scaled = blocks / absmax.AtLeast(1e-12f).unsqueeze(1);
             var idx = bucketize(scaled.reshape(-1), mids).to(ScalarType.Byte).reshape(-1, 2);
             packedParts.Add(idx[.., 0].bitwise_left_shift(4).bitwise_or(idx[.., 1]).MoveToOuterDisposeScope());
             absmaxParts.Add(absmax.MoveToOuterDisposeScope());

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cortex1.Model.Chat;
 using Cortex1.Model.Config;
 using Cortex1.Model.Loading;
+using Cortex1.Model.Modeling;
 using Cortex1.Model.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -81,10 +82,10 @@ public static class TinyModel
         var gen = new Generator(unchecked((ulong)seed * 1_000_003UL + (uint)StableHash(name)));
         using var scope = NewDisposeScope();
         Tensor t;
-        if (name.EndsWith("norm.weight")) t = 1 + 0.1 * randn(shape, generator: gen);
-        else if (name.EndsWith(".bias")) t = 0.1 * randn(shape, generator: gen);
+        if (name.EndsWith("norm.weight")) t = randn(shape, generator: gen).Times(0.1).Plus(1);
+        else if (name.EndsWith(".bias")) t = randn(shape, generator: gen).Times(0.1);
         else if (name == "model.embed_tokens.weight") t = randn(shape, generator: gen);
-        else t = randn(shape, generator: gen) / Math.Sqrt(shape[1]);   // [out, in]: keeps activations O(1) so logits are well separated
+        else t = randn(shape, generator: gen).DividedBy(Math.Sqrt(shape[1]));   // [out, in]: keeps activations O(1) so logits are well separated
         return t.to(dtype).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Cortex1.Model.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public static class GrpoLoss
         var a = advantages.to(perTokenLogps.dtype).unsqueeze(1);
 
         var ratio = (perTokenLogps - oldPerTokenLogps).exp();
-        var clipped = ratio.clamp(1 - epsilon, 1 + epsilon);
+        var clipped = ratio.ClampTo(1 - epsilon, 1 + epsilon);
         var policyLoss = -minimum(ratio * a, clipped * a);
 
         var perTokenLoss = policyLoss;
@@ -37,17 +38,17 @@ public static class GrpoLoss
         {
             if (refPerTokenLogps is null) throw new ArgumentException("Beta > 0 needs the reference policy's log-probs.");
             var delta = refPerTokenLogps - perTokenLogps;
-            kl = delta.exp() - delta - 1;
-            perTokenLoss = policyLoss + beta * kl;
+            kl = (delta.exp() - delta).Plus(-1);
+            perTokenLoss = policyLoss.Plus(kl.Times(beta));
         }
 
-        var tokens = mask.sum(1).clamp_min(1);
+        var tokens = mask.sum(1).AtLeast(1);
         var loss = ((perTokenLoss * mask).sum(1) / tokens).mean();
 
         // A token is "clipped" when the clipped branch won the min, i.e. the ratio left [1−ε, 1+ε] in the
         // direction the advantage rewards.
-        var isClipped = ((ratio < 1 - epsilon) & (a < 0)) | ((ratio > 1 + epsilon) & (a > 0));
-        double MaskedMean(Tensor t) => ((t.to(mask.dtype) * mask).sum() / mask.sum().clamp_min(1)).item<float>();
+        var isClipped = (ratio.Below(1 - epsilon) & a.Below(0)) | (ratio.Above(1 + epsilon) & a.Above(0));
+        double MaskedMean(Tensor t) => ((t.to(mask.dtype) * mask).sum() / mask.sum().AtLeast(1)).item<float>();
 
         return new GrpoLossTerms(
             loss.MoveToOuterDisposeScope(),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Cortex1.Model;
 using Cortex1.Model.Chat;
 using Cortex1.Model.Generation;
+using Cortex1.Model.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ public sealed class GrpoTrainer : IDisposable
     private readonly GrpoOptions _options;
     private readonly RewardFunction _reward;
     private readonly IReadOnlyList<Parameter> _parameters;
-    private readonly OptimizerHelper _optimizer;
+    private readonly AdamW _optimizer;
 
     public GrpoTrainer(LanguageModel model, GrpoOptions options, RewardFunction reward)
     {
@@ -44,7 +45,7 @@ public sealed class GrpoTrainer : IDisposable
             ? model.AdapterParameters(PolicyAdapter)
             : model.AddAdapter(PolicyAdapter, options.Lora, options.Seed);
         foreach (var p in _parameters) p.requires_grad = true;
-        _optimizer = optim.AdamW(_parameters, lr: options.LearningRate);
+        _optimizer = new AdamW(_parameters, options.LearningRate);
     }
 
     public IReadOnlyList<Parameter> Parameters => _parameters;
@@ -88,13 +89,13 @@ public sealed class GrpoTrainer : IDisposable
         for (var iteration = 0; iteration < _options.NumIterations; iteration++)
         {
             ct.ThrowIfCancellationRequested();
-            _optimizer.zero_grad();
+            _optimizer.ZeroGrad();
             var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
             // With one iteration the sampling policy is the current one: ratio = 1, gradient intact.
             terms = GrpoLoss.Compute(logps, oldLogps ?? logps.detach(), refLogps, adv, batch.CompletionMask, _options.Beta, _options.Epsilon);
             terms.Loss.backward();
             nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
-            _optimizer.step();
+            _optimizer.Step();
         }
 
         var mean = rewards.Average();
@@ -116,16 +117,26 @@ public sealed class GrpoTrainer : IDisposable
             (IReadOnlyList<int>)[.. _model.Tokenizer.Encode(e.Answer, allowSpecial: false), .. _model.Tokenizer.EosTokenIds.Take(1)])
             .Select((a, i) => (IReadOnlyList<int>)a.Take(Math.Max(0, _model.ContextLength - prompts[i].Count)).ToList()).ToList();
         using var batch = CompletionBatch.Create(prompts, answers, _model.Device);
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
-        var loss = -((logps * batch.CompletionMask).sum(1) / batch.CompletionMask.sum(1).clamp_min(1)).mean();
+        var loss = -((logps * batch.CompletionMask).sum(1) / batch.CompletionMask.sum(1).AtLeast(1)).mean();
         loss.backward();
         nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
-        _optimizer.step();
+        _optimizer.Step();
         return loss.item<float>();
     }
 
     public void SaveAdapter(string folder) => _model.SaveAdapter(PolicyAdapter, folder);
+
+    /// <summary>The adapter plus the optimiser's moments, so a resumed run continues where this one stopped.</summary>
+    public void SaveCheckpoint(string folder)
+    {
+        SaveAdapter(folder);
+        _optimizer.Save(folder);
+    }
+
+    /// <summary>Restores the optimiser's moments saved by <see cref="SaveCheckpoint"/>; false when the folder has none.</summary>
+    public bool LoadOptimizerState(string folder) => _optimizer.Load(folder);
 
     /// <summary>Whether a prompt leaves room for at least a short completion in the model's context.</summary>
     public bool Fits(TrainingPrompt prompt) => Room(Encode(prompt)) >= Math.Min(16, _options.MaxCompletionLength);

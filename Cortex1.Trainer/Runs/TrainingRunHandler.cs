@@ -44,9 +44,10 @@ public sealed partial class TrainingRunHandler(
             new LoadOptions(request.Quantization == "nf4" ? Quantization.Nf4 : Quantization.None)), ct);
 
         var resume = await store.LatestCheckpointAsync(jobId, ct);
+        string? resumeFolder = null;
         if (resume is not null)
         {
-            var local = Path.Combine(options.Value.CacheFolder, "checkpoints", $"{jobId}-{resume.Phase}-{resume.Step}");
+            var local = resumeFolder = Path.Combine(options.Value.CacheFolder, "checkpoints", $"{jobId}-{resume.Phase}-{resume.Step}");
             await mirror.MirrorAsync(BlobContainers.Adapters, resume.BlobPrefix, local, ct);
             model.LoadAdapter(GrpoTrainer.PolicyAdapter, local);
             LogResumed(logger, jobId, resume.Phase, resume.Step);
@@ -59,6 +60,8 @@ public sealed partial class TrainingRunHandler(
             Lora = new LoraConfig(Rank: request.LoraRank, Alpha: 2.0 * request.LoraRank, Dropout: 0.0),
         };
         using var trainer = new GrpoTrainer(model, grpo, Score);
+        // Checkpoints written before the optimiser state was saved resume with fresh moments.
+        if (resumeFolder is not null) trainer.LoadOptimizerState(resumeFolder);
         var all = examples.Select(ToPrompt).ToList();
         var prompts = all.Where(trainer.Fits).ToList();
         if (prompts.Count == 0)
@@ -92,7 +95,7 @@ public sealed partial class TrainingRunHandler(
             await CheckpointIfDueAsync(request, jobId, trainer, "grpo", step, request.GrpoSteps, ct);
         }
 
-        var adapter = await UploadAdapterAsync(trainer, request.Name, $"{jobId}-final", ct);
+        var adapter = await UploadAdapterAsync(trainer.SaveAdapter, request.Name, $"{jobId}-final", ct);
         await DeleteCheckpointsAsync(request.Name, ct);
         return new { adapter = $"{BlobContainers.Adapters}/{adapter}", examples = examples.Count, firstReward, lastReward, resumedFrom = resume };
     }
@@ -145,15 +148,15 @@ public sealed partial class TrainingRunHandler(
     private async Task CheckpointIfDueAsync(TrainingRunRequest request, long jobId, GrpoTrainer trainer, string phase, int step, int steps, CancellationToken ct)
     {
         if ((step + 1) % request.CheckpointEvery != 0 && step != steps - 1) return;
-        var prefix = await UploadAdapterAsync(trainer, $"{request.Name}/checkpoints/{phase}-{step:D5}", $"{jobId}-{phase}-{step}", ct);
+        var prefix = await UploadAdapterAsync(trainer.SaveCheckpoint, $"{request.Name}/checkpoints/{phase}-{step:D5}", $"{jobId}-{phase}-{step}", ct);
         await store.RecordCheckpointAsync(jobId, new TrainingCheckpoint(phase, step, prefix), ct);
     }
 
-    /// <summary>Saves the policy adapter in PEFT format and uploads its files under <c>adapters/{prefix}/</c>.</summary>
-    private async Task<string> UploadAdapterAsync(GrpoTrainer trainer, string prefix, string localName, CancellationToken ct)
+    /// <summary>Saves the policy adapter in PEFT format (with the optimiser state, for a checkpoint) and uploads its files under <c>adapters/{prefix}/</c>.</summary>
+    private async Task<string> UploadAdapterAsync(Action<string> save, string prefix, string localName, CancellationToken ct)
     {
         var local = Path.Combine(options.Value.CacheFolder, "out", localName);
-        trainer.SaveAdapter(local);
+        save(local);
         // The config goes last: Inference treats a folder with adapter_config.json as a complete adapter.
         foreach (var file in Directory.GetFiles(local).OrderBy(f => Path.GetFileName(f) == "adapter_config.json"))
             await blobs.UploadFileAsync(BlobContainers.Adapters, $"{prefix}/{Path.GetFileName(file)}", file, ct);

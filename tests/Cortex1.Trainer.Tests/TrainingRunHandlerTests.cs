@@ -4,6 +4,7 @@ using Cortex1.Data.Storage;
 using Cortex1.Model;
 using Cortex1.Model.Loading;
 using Cortex1.TestSupport;
+using Cortex1.Trainer.Grpo;
 using Cortex1.Trainer.Runs;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,7 @@ public sealed class TrainingRunHandlerTests : IDisposable
         Assert.All(steps.Where(s => s.Phase == "grpo"), s => Assert.InRange(s.RewardMean!.Value, 0, 1));
         Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/adapter_config.json"));
         Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/adapter_model.safetensors"));
+        Assert.False(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/{AdamW.StateFile}"), "the published adapter carries no optimiser state");
         await foreach (var _ in blobs.ListAsync(BlobContainers.Adapters, $"{request.Name}/checkpoints/"))
             Assert.Fail("checkpoints are removed once the final adapter is published");
 
@@ -63,6 +65,8 @@ public sealed class TrainingRunHandlerTests : IDisposable
         });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handler.RunAsync(new JobContext(job, queue, "w"), kill.Token));
         await watcher;
+        var checkpoint = await store.LatestCheckpointAsync(job.Id, CancellationToken.None);
+        Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{checkpoint!.BlobPrefix}/{AdamW.StateFile}"), "a checkpoint carries the optimiser's moments");
         var before = await store.StepsAsync(job.Id, CancellationToken.None);
         Assert.InRange(before.Count, 1, 2);
 

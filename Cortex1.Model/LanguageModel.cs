@@ -159,8 +159,10 @@ public sealed class LanguageModel : IDisposable
     /// Training/scoring forward over a batch: ids [B, T] (int64), optional attention mask [B, T] (1 = token, 0 = pad;
     /// left or right padding), adapter = LoRA to apply (null = base; default <see cref="ActiveAdapter"/> when omitted).
     /// Returns logits [B, T, vocab] in the compute dtype, with autograd into the adapter's A/B when grad is enabled.
+    /// With <paramref name="keepLast"/> &gt; 0, only the last keepLast positions' logits [B, keepLast, vocab] (HF's
+    /// logits_to_keep): training scores completions, and a long prompt's [T, vocab] logits would dwarf everything else.
     /// </summary>
-    public Tensor Forward(Tensor ids, Tensor? attentionMask = null, string? adapter = null, bool useActiveAdapter = true)
+    public Tensor Forward(Tensor ids, Tensor? attentionMask = null, string? adapter = null, bool useActiveAdapter = true, int keepLast = 0)
     {
         if (ids.ndim != 2) throw new ArgumentException("ids must be [batch, time].", nameof(ids));
         if (ids.shape[1] > ContextLength) throw new ArgumentException($"Sequence length {ids.shape[1]} exceeds the context length {ContextLength}.");
@@ -179,7 +181,10 @@ public sealed class LanguageModel : IDisposable
         var plan = new BatchPlan(b, t, keyMask, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));
-        return Decoder.Logits(hidden).view(b, t, -1).MoveToOuterDisposeScope();
+        if (keepLast < 0 || keepLast > t) throw new ArgumentOutOfRangeException(nameof(keepLast), $"keepLast must be in [0, {t}].");
+        var kept = keepLast == 0 ? t : keepLast;
+        if (kept < t) hidden = hidden.view(b, t, -1).narrow(1, t - kept, kept).reshape(b * kept, -1);
+        return Decoder.Logits(hidden).view(b, kept, -1).MoveToOuterDisposeScope();
     }
 
     Tensor IdTensor(ReadOnlySpan<int> tokens)

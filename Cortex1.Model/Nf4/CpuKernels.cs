@@ -28,6 +28,26 @@ internal readonly unsafe struct Nf4Rows(byte* packed, float* absmax, int outF)
         return absmax[i * (outF / Nf4Tensor.BlockSize) + j];
     }
 
+    static readonly Vector512<float> Levels512 = Vector512.Create(Nf4Tensor.Levels);
+
+    /// <summary>AVX-512 form of <see cref="Load"/>: vals[0..1] the 32 even outputs, vals[2..3] the 32 odd; one permute
+    /// looks up 16 levels (AVX2 needs two permutes and a blend for 8).</summary>
+    public float Load512(long i, int j, Vector512<float>* vals)
+    {
+        var codes = packed + i * outF / 2 + j * 32;
+        var fifteen = Vector512.Create(15);
+        for (var g = 0; g < 2; g++)
+        {
+            var bytes = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(codes + g * 16));
+            vals[g] = Avx512F.PermuteVar16x32(Levels512, Avx512F.ShiftRightLogical(bytes, 4));
+            vals[2 + g] = Avx512F.PermuteVar16x32(Levels512, Avx512F.And(bytes, fifteen));
+        }
+        return absmax[i * (outF / Nf4Tensor.BlockSize) + j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Lookup512(Vector512<int> idx) => Avx512F.PermuteVar16x32(Levels512, idx);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Lookup(Vector256<int> idx) =>
         Avx.BlendVariable(Avx2.PermuteVar8x32(Lo, idx), Avx2.PermuteVar8x32(Hi, idx), Avx2.CompareGreaterThan(idx, Vector256.Create(7)).AsSingle());
@@ -42,16 +62,24 @@ internal static unsafe class DecodeKernels
 {
     public const int MaxRows = 8;
     public static bool Supported => Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>AVX-512 kernels when the CPU has them (16 lanes, one-permute lookup); the AVX2 ones otherwise.
+    /// <c>CORTEX1_NF4_AVX512=0</c> turns them off, to compare the two.</summary>
+    public static bool Use512 { get; } = Avx512F.IsSupported && Environment.GetEnvironmentVariable("CORTEX1_NF4_AVX512") != "0";
 
-    public static void MatMul(Nf4Rows w, float* x, int batch, int inF, int outF, float* y)
+    public static void MatMul(Nf4Rows w, float* x, int batch, int inF, int outF, float* y, bool? wide = null)
     {
+        var use512 = wide ?? Use512;
+        if (use512 && !Avx512F.IsSupported) throw new PlatformNotSupportedException("This CPU has no AVX-512.");
         var blocks = outF / 64;
         var workers = Math.Max(1, Math.Min(Environment.ProcessorCount, blocks));
         nint xp = (nint)x, yp = (nint)y;
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
         {
-            if (batch == 1) SingleRow(w, (float*)xp, inF, outF, (float*)yp, blocks * k / workers, blocks * (k + 1) / workers);
-            else Range(w, (float*)xp, batch, inF, outF, (float*)yp, blocks * k / workers, blocks * (k + 1) / workers);
+            int j0 = blocks * k / workers, j1 = blocks * (k + 1) / workers;
+            if (batch == 1 && use512) SingleRow512(w, (float*)xp, inF, outF, (float*)yp, j0, j1);
+            else if (batch == 1) SingleRow(w, (float*)xp, inF, outF, (float*)yp, j0, j1);
+            else if (use512) Range512(w, (float*)xp, batch, inF, outF, (float*)yp, j0, j1);
+            else Range(w, (float*)xp, batch, inF, outF, (float*)yp, j0, j1);
         });
     }
 
@@ -75,6 +103,59 @@ internal static unsafe class DecodeKernels
             Avx.Store(acc, e0); Avx.Store(acc + 8, e1); Avx.Store(acc + 16, e2); Avx.Store(acc + 24, e3);
             Avx.Store(acc + 32, o0); Avx.Store(acc + 40, o1); Avx.Store(acc + 48, o2); Avx.Store(acc + 56, o3);
             Interleave(acc, y + j * 64);
+        }
+    }
+
+    /// <summary><see cref="SingleRow"/> on 16 lanes: four accumulators (even and odd outputs of bytes 0–15 and 16–31).</summary>
+    static void SingleRow512(Nf4Rows w, float* x, int inF, int outF, float* y, int j0, int j1)
+    {
+        var acc = stackalloc float[64];
+        var blocksPerRow = outF / 64;
+        var fifteen = Vector512.Create(15);
+        for (var j = j0; j < j1; j++)
+        {
+            Vector512<float> e0 = default, e1 = default, o0 = default, o1 = default;
+            var codes = w.Packed + j * 32;
+            var scales = w.Absmax + j;
+            for (long i = 0; i < inF; i++, codes += outF / 2, scales += blocksPerRow)
+            {
+                var coef = Vector512.Create(x[i] * *scales);
+                var first = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(codes));
+                var second = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(codes + 16));
+                e0 = Avx512F.FusedMultiplyAdd(Nf4Rows.Lookup512(Avx512F.ShiftRightLogical(first, 4)), coef, e0);
+                o0 = Avx512F.FusedMultiplyAdd(Nf4Rows.Lookup512(Avx512F.And(first, fifteen)), coef, o0);
+                e1 = Avx512F.FusedMultiplyAdd(Nf4Rows.Lookup512(Avx512F.ShiftRightLogical(second, 4)), coef, e1);
+                o1 = Avx512F.FusedMultiplyAdd(Nf4Rows.Lookup512(Avx512F.And(second, fifteen)), coef, o1);
+            }
+            Avx512F.Store(acc, e0); Avx512F.Store(acc + 16, e1); Avx512F.Store(acc + 32, o0); Avx512F.Store(acc + 48, o1);
+            Interleave(acc, y + j * 64);
+        }
+    }
+
+    /// <summary><see cref="Range"/> on 16 lanes.</summary>
+    static void Range512(Nf4Rows w, float* x, int batch, int inF, int outF, float* y, int j0, int j1)
+    {
+        var nb = j1 - j0;
+        if (nb <= 0) return;
+        var acc = new float[batch * nb * 64];
+        var vals = stackalloc Vector512<float>[4];
+        fixed (float* a = acc)
+        {
+            for (long i = 0; i < inF; i++)
+            for (var j = j0; j < j1; j++)
+            {
+                var s = w.Load512(i, j, vals);
+                for (var b = 0; b < batch; b++)
+                {
+                    var coef = Vector512.Create(x[b * inF + i] * s);
+                    var dst = a + ((long)b * nb + (j - j0)) * 64;
+                    for (var v = 0; v < 4; v++)
+                        Avx512F.Store(dst + v * 16, Avx512F.FusedMultiplyAdd(vals[v], coef, Avx512F.LoadVector512(dst + v * 16)));
+                }
+            }
+            for (var b = 0; b < batch; b++)
+            for (var j = j0; j < j1; j++)
+                Interleave(a + ((long)b * nb + (j - j0)) * 64, y + (long)b * outF + j * 64);
         }
     }
 
@@ -126,12 +207,20 @@ internal static unsafe class Nf4Dequantizer
 {
     public static bool Supported => Avx2.IsSupported && Sse41.IsSupported;
 
-    /// <summary>Writes all numel values; `bf16` picks the output format (round to nearest even).</summary>
-    public static void Run(byte* packed, float* absmax, long numel, void* output, bool bf16)
+    /// <summary>Writes all numel values; `bf16` picks the output format (round to nearest even); `wide` the AVX-512 pass
+    /// (default: <see cref="DecodeKernels.Use512"/>).</summary>
+    public static void Run(byte* packed, float* absmax, long numel, void* output, bool bf16, bool? wide = null)
     {
         var blocks = numel / Nf4Tensor.BlockSize;
         var workers = (int)Math.Max(1, Math.Min(Environment.ProcessorCount, blocks));
         nint pp = (nint)packed, ap = (nint)absmax, op = (nint)output;
+        if (wide ?? DecodeKernels.Use512)
+        {
+            if (!Avx512BW.IsSupported) throw new PlatformNotSupportedException("This CPU has no AVX-512.");
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
+                Run512((byte*)pp, (float*)ap, blocks * k / workers, blocks * (k + 1) / workers, (void*)op, bf16));
+            return;
+        }
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
         {
             var rows = new Nf4Rows((byte*)pp, (float*)ap, Nf4Tensor.BlockSize);   // one block per "row"
@@ -154,6 +243,40 @@ internal static unsafe class Nf4Dequantizer
                 }
             }
         });
+    }
+
+    // vpermt2ps patterns that interleave 16 even and 16 odd outputs back into natural order (first and second half).
+    static readonly Vector512<int> FirstHalf = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    static readonly Vector512<int> SecondHalf = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>Blocks [b0, b1): per 32 code bytes, two widen+permute lookups per nibble, one scale, two interleaves.</summary>
+    static void Run512(byte* packed, float* absmax, long b0, long b1, void* output, bool bf16)
+    {
+        var fifteen = Vector512.Create(15);
+        for (var blk = b0; blk < b1; blk++)
+        {
+            var scale = Vector512.Create(absmax[blk]);
+            var codes = packed + blk * (Nf4Tensor.BlockSize / 2);
+            for (var g = 0; g < 2; g++)
+            {
+                var bytes = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(codes + g * 16));
+                var even = Avx512F.Multiply(Nf4Rows.Lookup512(Avx512F.ShiftRightLogical(bytes, 4)), scale);
+                var odd = Avx512F.Multiply(Nf4Rows.Lookup512(Avx512F.And(bytes, fifteen)), scale);
+                var first = Avx512F.PermuteVar16x32x2(even, FirstHalf, odd);
+                var second = Avx512F.PermuteVar16x32x2(even, SecondHalf, odd);
+                var at = blk * Nf4Tensor.BlockSize + g * 32;
+                if (bf16) { StoreBf16((ushort*)output + at, first); StoreBf16((ushort*)output + at + 16, second); }
+                else { Avx512F.Store((float*)output + at, first); Avx512F.Store((float*)output + at + 16, second); }
+            }
+        }
+    }
+
+    static void StoreBf16(ushort* dst, Vector512<float> v)
+    {
+        var bits = v.AsUInt32();
+        var round = Avx512F.Add(Avx512F.And(Avx512F.ShiftRightLogical(bits, 16), Vector512.Create(1u)), Vector512.Create(0x7FFFu));
+        var top = Avx512F.ShiftRightLogical(Avx512F.Add(bits, round), 16);
+        Avx.Store(dst, Avx512F.ConvertToVector256UInt16(top));
     }
 
     static void StoreBf16(ushort* dst, Vector256<float> v)

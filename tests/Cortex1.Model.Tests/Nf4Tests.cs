@@ -82,3 +82,69 @@ public class DecodeKernelTests
         p.Dispose();
     }
 }
+
+/// <summary>Both widths of the NF4 decode kernel (AVX2; AVX-512 where the CPU has it) against dequantise-then-matmul.</summary>
+public unsafe class Nf4KernelWidthTests
+{
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 4)]
+    [InlineData(true, 1)]
+    [InlineData(true, 7)]
+    public void EachWidthMatchesDequantisedMatmul(bool wide, int rows)
+    {
+        if (!Cortex1.Model.Nf4.DecodeKernels.Supported) return;   // no AVX2: the engine uses torch ops, covered elsewhere
+        if (wide && !System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => Run(wide, rows));
+            return;
+        }
+        Run(wide, rows);
+    }
+
+    static void Run(bool wide, int rows)
+    {
+        const int inF = 160, outF = 256;
+        using var scope = NewDisposeScope();
+        var w = randn([inF, outF], generator: new TorchSharp.torch.Generator(3));
+        using var q = Cortex1.Model.Nf4.Nf4Tensor.Quantize(w);
+        var x = randn([rows, inF], generator: new TorchSharp.torch.Generator(4)).contiguous();
+        var y = zeros([rows, outF]);
+        fixed (byte* xp = x.bytes, yp = y.bytes, pp = q.Packed.bytes, ap = q.Absmax.bytes)
+            Cortex1.Model.Nf4.DecodeKernels.MatMul(new Cortex1.Model.Nf4.Nf4Rows(pp, (float*)ap, outF), (float*)xp, rows, inF, outF, (float*)yp, wide);
+        var expected = x.matmul(q.Dequantize(ScalarType.Float32));
+        var err = (y - expected).abs().max().item<float>();
+        Assert.True(err < 1e-3, $"max error {err}");
+        Assert.True(y.abs().max().item<float>() > 0.1, "the kernel wrote its outputs");
+    }
+}
+
+/// <summary>The one-pass NF4 dequantiser (prefill and training), both widths, against the format's definition.</summary>
+public unsafe class Nf4DequantizerTests
+{
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void EachWidthWritesLevelTimesAbsmaxInNaturalOrder(bool wide, bool bf16)
+    {
+        if (!Cortex1.Model.Nf4.Nf4Dequantizer.Supported) return;   // no AVX2: Dequantize uses torch ops
+        if (wide && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) return;
+        using var scope = NewDisposeScope();
+        const int n = 64 * 37;
+        using var q = Cortex1.Model.Nf4.Nf4Tensor.Quantize(randn([n], generator: new TorchSharp.torch.Generator(5)));
+        var packed = q.Packed.data<byte>().ToArray();
+        var absmax = q.Absmax.data<float>().ToArray();
+        var output = empty([n], bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        fixed (byte* pp = q.Packed.bytes, ap = q.Absmax.bytes, op = output.bytes)
+            Cortex1.Model.Nf4.Nf4Dequantizer.Run(pp, (float*)ap, n, op, bf16, wide);
+        var got = output.to(ScalarType.Float32).data<float>().ToArray();
+        for (var e = 0; e < n; e++)
+        {
+            var code = e % 2 == 0 ? packed[e / 2] >> 4 : packed[e / 2] & 15;
+            var expected = Cortex1.Model.Nf4.Nf4Tensor.Levels[code] * absmax[e / 64];
+            Assert.Equal(expected, got[e], bf16 ? Math.Abs(expected) / 128 + 1e-6f : 0f);
+        }
+    }
+}

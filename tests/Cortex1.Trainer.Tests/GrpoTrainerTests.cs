@@ -112,6 +112,35 @@ public sealed class GrpoTrainerTests : IDisposable
         }
     }
 
+    [Fact]
+    public void ScoredLogProbsEqualThoseReadFromTheFullLogits()
+    {
+        // Prompts of different lengths, right padding: only positions from the shortest prompt on are scored.
+        using var model = Tiny();
+        int[][] prompts = [[5, 9, 14, 3, 27, 8, 11], [5, 9, 2]];
+        int[][] completions = [[40, 41, 42], [50, 51, 52, 53, 54]];
+        using var batch = CompletionBatch.Create(prompts, completions, model.Device);
+        Assert.Equal(2, batch.ScoredFrom);
+        using var _ = no_grad();
+        using var scored = TokenLogProbs.Compute(model, batch, adapter: null);
+        using var full = model.Forward(batch.Ids, batch.AttentionMask, useActiveAdapter: false).to(ScalarType.Float32).log_softmax(-1);
+        var mask = batch.CompletionMask.data<float>().ToArray();
+        var got = scored.data<float>().ToArray();
+        var width = (int)scored.shape[1];
+        var checkedTargets = 0;
+        for (var row = 0; row < 2; row++)
+            for (var j = 0; j < completions[row].Length; j++)
+            {
+                // Position p+j−1 predicts completion token j.
+                var position = prompts[row].Length + j - 1;
+                var k = position - batch.ScoredFrom;
+                Assert.Equal(1f, mask[row * width + k]);
+                Assert.Equal(full[row, position, completions[row][j]].item<float>(), got[row * width + k], 4);
+                checkedTargets++;
+            }
+        Assert.Equal(checkedTargets, (int)mask.Sum());
+    }
+
     private static float[] SequenceLogProbs(LanguageModel model, CompletionBatch batch)
     {
         using var _ = no_grad();

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cortex1.Model;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Tiny;
+using Cortex1.Trainer.Grpo;
+using static TorchSharp.torch;
+
+namespace Cortex1.Trainer.Bench;
+
+/// <summary>
+/// `bench [--prompt 2000] [--completion 64] [--generations 4] [--steps 2] [--quantization nf4|none]`: SFT and GRPO steps
+/// on the tiny Phi-4-architecture base with Phi-4's 16k context (what the train job uses without a GPU), on prompts of the
+/// given token length; prints seconds per step and peak memory as a table, the last line machine-readable.
+/// </summary>
+public static class TrainerBench
+{
+    public static int Run(string[] args)
+    {
+        string Arg(string name, string def)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
+        }
+        int Int(string name, string def) => int.Parse(Arg(name, def), CultureInfo.InvariantCulture);
+        var promptTokens = Int("--prompt", "2000");
+        var completion = Int("--completion", "64");
+        var generations = Int("--generations", "4");
+        var steps = Int("--steps", "2");
+        var quantization = Arg("--quantization", "nf4") switch
+        {
+            "nf4" => Quantization.Nf4,
+            "none" => Quantization.None,
+            var q => throw new ArgumentException($"Unknown quantization '{q}' (nf4, none)."),
+        };
+
+        var folder = Path.Combine(Path.GetTempPath(), $"cortex1-trainer-bench-{Environment.ProcessId}");
+        try
+        {
+            TinyModel.Create(folder, "phi3", options: new TinyModelOptions(MaxPositionEmbeddings: 16384));
+            using var model = LanguageModel.Load(folder, new LoadOptions(quantization));
+            var prompt = PromptOf(model, promptTokens);
+            var answer = string.Join(' ', Enumerable.Repeat("ETH rose 4.2% on the day while volume fell.", completion / 8 + 1));
+            var options = new GrpoOptions { NumGenerations = generations, MaxCompletionLength = completion, Seed = 1 };
+            // Varied rewards (longer answers score higher), so advantages are not all zero and the backward pass is real.
+            using var trainer = new GrpoTrainer(model, options, (_, text) => Math.Min(1.0, text.Length / 400.0));
+            var tokens = model.Tokenizer.Encode(model.ChatTemplate.Render(prompt.Messages, addGenerationPrompt: true), allowSpecial: true).Length;
+
+            Console.WriteLine($"tiny phi3 (16k context), {quantization}, prompt {tokens} tokens, completion ≤ {completion}, {generations} generations");
+            Console.WriteLine("| phase | step | seconds | peak RSS MB |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            var sft = new List<double>();
+            var grpo = new List<double>();
+            long peak = Environment.WorkingSet;
+            for (var s = 0; s < steps; s++)
+            {
+                var clock = Stopwatch.StartNew();
+                trainer.SftStep([(prompt, answer)]);
+                sft.Add(clock.Elapsed.TotalSeconds);
+                peak = Math.Max(peak, Environment.WorkingSet);
+                Console.WriteLine(FormattableString.Invariant($"| sft | {s} | {sft[^1]:F2} | {Environment.WorkingSet / 1e6:F0} |"));
+            }
+            for (var s = 0; s < steps; s++)
+            {
+                var clock = Stopwatch.StartNew();
+                trainer.Step(s, [prompt]);
+                grpo.Add(clock.Elapsed.TotalSeconds);
+                peak = Math.Max(peak, Environment.WorkingSet);
+                Console.WriteLine(FormattableString.Invariant($"| grpo | {s} | {grpo[^1]:F2} | {Environment.WorkingSet / 1e6:F0} |"));
+            }
+            Console.WriteLine();
+            Console.WriteLine(FormattableString.Invariant(
+                $"prompt_tokens={tokens} completion={completion} generations={generations} quantization={quantization} sft_step_s={sft.Average():F2} grpo_step_s={grpo.Average():F2} peak_mb={peak / 1e6:F0}"));
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    /// <summary>A market-data prompt of about <paramref name="tokens"/> tokens, as Synth's prompts are long tables.</summary>
+    static TrainingPrompt PromptOf(LanguageModel model, int tokens)
+    {
+        const string Line = "2021-03-14 BTC close 61,243.00 volume 42.1B active addresses 1,101,233 fees 14.2M; ";
+        var perLine = Math.Max(1, model.Tokenizer.Encode(Line, allowSpecial: false).Length);
+        var text = "Analyse this daily data and estimate next week's range:\n" + string.Concat(Enumerable.Repeat(Line, Math.Max(1, tokens / perLine)));
+        return new TrainingPrompt("bench", [new ChatMessage("user", text)]);
+    }
+}

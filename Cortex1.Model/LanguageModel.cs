@@ -111,16 +111,7 @@ public sealed class LanguageModel : IDisposable
     public float[] Prefill(KvCache cache, ReadOnlySpan<int> tokens)
     {
         if (tokens.Length == 0) throw new ArgumentException("Prefill needs at least one token.", nameof(tokens));
-        CheckRoom(cache, tokens.Length);
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var ids = IdTensor(tokens);
-        var positions = Scalars.Range(cache.Length, cache.Length + tokens.Length, Device);
-        var plan = new CachedPlan([(cache, 0, tokens.Length)], Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
-        var hidden = Decoder.Forward(ids, positions, plan, AdapterRouting.All(cache.Adapter));
-        var logits = Decoder.Logits(hidden.narrow(0, tokens.Length - 1, 1)).to(ScalarType.Float32).cpu();
-        cache.Commit(tokens);
-        return logits.data<float>().ToArray();
+        return Extend([cache], [tokens.ToArray()])[0];
     }
 
     /// <summary>
@@ -130,29 +121,61 @@ public sealed class LanguageModel : IDisposable
     public float[][] DecodeStep(IReadOnlyList<KvCache> caches, IReadOnlyList<int> tokens)
     {
         if (caches.Count != tokens.Count) throw new ArgumentException("One token per cache.");
-        if (caches.Count == 0) return [];
-        if (caches.Distinct().Count() != caches.Count) throw new ArgumentException("A cache appears twice in one step.");
-        foreach (var c in caches) CheckRoom(c, 1);
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var b = caches.Count;
-        var ids = IdTensor(tokens.ToArray());
-        var positions = tensor(caches.Select(c => (long)c.Length).ToArray(), device: Device);
-        var plan = new CachedPlan(caches.Select((c, i) => (c, i, 1)).ToList(), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
-        var hidden = Decoder.Forward(ids, positions, plan, Routing(caches));
-        var logits = Decoder.Logits(hidden).to(ScalarType.Float32).cpu();
-        for (var i = 0; i < b; i++) caches[i].Commit([tokens[i]]);
-        var flat = logits.data<float>().ToArray();
-        var v = (int)logits.shape[1];
-        return Enumerable.Range(0, b).Select(i => flat.AsSpan(i * v, v).ToArray()).ToArray();
+        return Extend(caches, tokens.Select(t => new[] { t }).ToList());
     }
 
-    AdapterRouting Routing(IReadOnlyList<KvCache> caches)
+    /// <summary>
+    /// Runs each sequence's new tokens after what its cache holds, all sequences in ONE forward: projections and MLP over
+    /// the rows of every sequence (weights read, or NF4-dequantised, once), attention per sequence over its own cache,
+    /// each with its own adapter. Prefill of several prompts and a batched decode step are both this. Returns each
+    /// sequence's last-position logits (fp32).
+    /// </summary>
+    public float[][] Extend(IReadOnlyList<KvCache> caches, IReadOnlyList<int[]> tokens)
     {
-        var groups = caches.Select((c, i) => (c.Adapter, i)).Where(x => x.Adapter is not null).GroupBy(x => x.Adapter!).ToList();
-        if (groups.Count == 0) return AdapterRouting.None;
-        if (groups.Count == 1 && groups[0].Count() == caches.Count) return AdapterRouting.All(groups[0].Key);
-        return new AdapterRouting(groups.Select(g => (g.Key, (Tensor?)tensor(g.Select(x => (long)x.i).ToArray(), device: Device))).ToList());
+        if (caches.Count != tokens.Count) throw new ArgumentException("One token list per cache.");
+        if (caches.Count == 0) return [];
+        if (caches.Distinct().Count() != caches.Count) throw new ArgumentException("A cache appears twice in one forward.");
+        for (var i = 0; i < caches.Count; i++)
+        {
+            if (tokens[i].Length == 0) throw new ArgumentException("Every sequence needs at least one new token.", nameof(tokens));
+            CheckRoom(caches[i], tokens[i].Length);
+        }
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var n = tokens.Sum(t => t.Length);
+        var ids = new int[n];
+        var positions = new long[n];
+        var last = new long[caches.Count];
+        var segments = new List<(KvCache, int, int)>(caches.Count);
+        for (int i = 0, row = 0; i < caches.Count; row += tokens[i].Length, i++)
+        {
+            tokens[i].CopyTo(ids, row);
+            for (var j = 0; j < tokens[i].Length; j++) positions[row + j] = caches[i].Length + j;
+            segments.Add((caches[i], row, tokens[i].Length));
+            last[i] = row + tokens[i].Length - 1;
+        }
+        var plan = new CachedPlan(segments, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, Routing(caches, tokens));
+        // Only each sequence's last row needs logits: the lm_head is the widest matmul there is.
+        if (n > caches.Count) hidden = hidden.index_select(0, tensor(last, device: Device));
+        var logits = Decoder.Logits(hidden).to(ScalarType.Float32).cpu();
+        for (var i = 0; i < caches.Count; i++) caches[i].Commit(tokens[i]);
+        var flat = logits.data<float>().ToArray();
+        var v = (int)logits.shape[1];
+        return Enumerable.Range(0, caches.Count).Select(i => flat.AsSpan(i * v, v).ToArray()).ToArray();
+    }
+
+    /// <summary>Which rows each adapter applies to: sequence i's rows are its segment of the forward.</summary>
+    AdapterRouting Routing(IReadOnlyList<KvCache> caches, IReadOnlyList<int[]> tokens)
+    {
+        var named = caches.Select(c => c.Adapter).OfType<string>().Distinct().ToList();
+        if (named.Count == 0) return AdapterRouting.None;
+        if (named.Count == 1 && caches.All(c => c.Adapter == named[0])) return AdapterRouting.All(named[0]);
+        var rows = named.ToDictionary(a => a, _ => new List<long>());
+        for (int i = 0, row = 0; i < caches.Count; row += tokens[i].Length, i++)
+            if (caches[i].Adapter is { } adapter)
+                for (var j = 0; j < tokens[i].Length; j++) rows[adapter].Add(row + j);
+        return new AdapterRouting(named.Select(a => (a, (Tensor?)tensor(rows[a].ToArray(), device: Device))).ToList());
     }
 
     /// <summary>

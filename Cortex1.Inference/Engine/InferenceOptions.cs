@@ -44,6 +44,10 @@ public sealed class InferenceOptions
     /// <summary>Most sequences decoded together in one forward pass.</summary>
     public int MaxBatchSize { get; set; } = 8;
 
+    /// <summary>Most prompt tokens prefilled in one forward: prompts admitted together share it (weights read once), up
+    /// to this many tokens; a longer prompt still runs, alone.</summary>
+    public int MaxPrefillTokens { get; set; } = 4096;
+
     /// <summary>Most sequences waiting for a batch slot; past that, requests get 429.</summary>
     public int MaxQueue { get; set; } = 64;
 

@@ -7,6 +7,7 @@ using Cortex1.Inference.Validation;
 using Cortex1.Model;
 using Cortex1.Model.Diagnostics;
 using Cortex1.Model.Generation;
+using Cortex1.Model.Modeling;
 using Microsoft.Extensions.Options;
 
 namespace Cortex1.Inference.Scheduling;
@@ -146,33 +147,57 @@ public sealed partial class BatchScheduler : IDisposable
         foreach (var sequence in _active) sequence.Dispose();
     }
 
+    /// <summary>
+    /// Takes waiting jobs into free batch slots and prefills their prompts together in one forward (up to
+    /// <see cref="InferenceOptions.MaxPrefillTokens"/>), so a burst of requests reads the weights once, not once each.
+    /// </summary>
     private void Admit(LanguageModel model)
     {
-        while (_active.Count < _options.MaxBatchSize && _waiting.TryDequeue(out var job))
+        var admitted = new List<Sequence>();
+        var tokens = 0;
+        while (_active.Count + admitted.Count < _options.MaxBatchSize && _waiting.TryPeek(out var next))
         {
+            if (admitted.Count > 0 && tokens + next.PromptTokens.Length > _options.MaxPrefillTokens) break;
+            _waiting.TryDequeue(out var job);
             _telemetry.QueueDepth.Add(-1);
-            if (job.Cancellation.IsCancellationRequested)
+            if (job!.Cancellation.IsCancellationRequested)
             {
                 Release(job, "cancelled");
                 continue;
             }
-            Sequence? sequence = null;
+            KvCache cache;
             try
             {
-                var cache = model.NewCache(job.Adapter);
-                var stops = new StopChecker(job.Parameters.IgnoreEos ? [] : model.Tokenizer.EosTokenIds, job.Parameters.StopStrings);
-                sequence = new Sequence(job, cache, new Sampler(job.Parameters.Sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops);
-                _active.Add(sequence);
-                _telemetry.Tokens.Add(job.PromptTokens.Length, new KeyValuePair<string, object?>("token.type", "prompt"));
-                var logits = model.Prefill(cache, job.PromptTokens);
-                sequence.Advance(logits, model.ContextLength);
-                _telemetry.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(job.EnqueuedAt).TotalSeconds);
+                cache = model.NewCache(job.Adapter);
             }
-            catch (Exception e) when (sequence is not null)
+            catch (KeyNotFoundException e)
             {
-                LogPrefillFailed(_logger, e, job.PromptTokens.Length);
-                sequence.Fail($"The engine failed on the prompt: {EngineErrors.Summary(e)}");
+                // The adapter was unloaded after the request was accepted: this request fails, nothing else.
+                job.Events.TryWrite(new Failed(job.Choice, e.Message));
+                Release(job, "error");
+                continue;
             }
+            var stops = new StopChecker(job.Parameters.IgnoreEos ? [] : model.Tokenizer.EosTokenIds, job.Parameters.StopStrings);
+            admitted.Add(new Sequence(job, cache, new Sampler(job.Parameters.Sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops));
+            tokens += job.PromptTokens.Length;
+            _telemetry.Tokens.Add(job.PromptTokens.Length, new KeyValuePair<string, object?>("token.type", "prompt"));
+        }
+        if (admitted.Count == 0) return;
+        _active.AddRange(admitted);
+        try
+        {
+            var logits = model.Extend(admitted.Select(s => s.Cache).ToList(), admitted.Select(s => s.Job.PromptTokens).ToList());
+            _telemetry.PrefillBatchSize.Record(admitted.Count);
+            for (var i = 0; i < admitted.Count; i++)
+            {
+                admitted[i].Advance(logits[i], model.ContextLength);
+                _telemetry.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(admitted[i].Job.EnqueuedAt).TotalSeconds);
+            }
+        }
+        catch (Exception e)
+        {
+            LogPrefillFailed(_logger, e, tokens, admitted.Count);
+            foreach (var sequence in admitted) sequence.Fail($"The engine failed on the prompt: {EngineErrors.Summary(e)}");
         }
     }
 
@@ -230,6 +255,6 @@ public sealed partial class BatchScheduler : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Decode step failed for {Count} sequences")]
     private static partial void LogStepFailed(ILogger logger, Exception e, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Prefill failed for a prompt of {Tokens} tokens")]
-    private static partial void LogPrefillFailed(ILogger logger, Exception e, int tokens);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Prefill failed for {Count} prompts of {Tokens} tokens in all")]
+    private static partial void LogPrefillFailed(ILogger logger, Exception e, int tokens, int count);
 }

@@ -23,6 +23,8 @@ public sealed class InferenceTelemetry
             "Decode speed of one sequence, from its first token to its last.");
         BatchSize = meter.CreateHistogram<int>("cortex1.inference.batch_size", "{sequence}",
             "Sequences in one batched decode step.");
+        PrefillBatchSize = meter.CreateHistogram<int>("cortex1.inference.prefill_batch_size", "{sequence}",
+            "Prompts prefilled together in one forward.");
         QueueDepth = meter.CreateUpDownCounter<int>("cortex1.inference.queue_depth", "{sequence}",
             "Sequences waiting for a batch slot.");
         Tokens = meter.CreateCounter<long>("cortex1.inference.tokens", "{token}",
@@ -34,6 +36,7 @@ public sealed class InferenceTelemetry
     public Histogram<double> TimeToFirstToken { get; }
     public Histogram<double> TokensPerSecond { get; }
     public Histogram<int> BatchSize { get; }
+    public Histogram<int> PrefillBatchSize { get; }
     public UpDownCounter<int> QueueDepth { get; }
     public Counter<long> Tokens { get; }
     public Counter<long> Sequences { get; }

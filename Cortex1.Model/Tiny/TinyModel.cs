@@ -25,9 +25,49 @@ public static class TinyModel
 {
     public static readonly IReadOnlyList<string> Families = ["phi3", "qwen2", "llama"];
 
+    /// <summary>
+    /// Writes the model into <paramref name="folder"/>. It is written beside it and renamed into place, so a reader (another
+    /// server or job sharing the cache folder) never sees half a model; when the folder already holds one (config.json),
+    /// for instance because a concurrent caller finished first, that one is kept.
+    /// </summary>
     public static string Create(string folder, string family = "phi3", int seed = 1234, TinyModelOptions? options = null)
     {
-        var o = options ?? new TinyModelOptions();
+        folder = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        var staging = $"{folder}.partial-{Guid.NewGuid():N}";
+        try
+        {
+            Write(staging, family, seed, options ?? new TinyModelOptions());
+            Publish(staging, folder);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+        return folder;
+    }
+
+    static void Publish(string staging, string folder)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (File.Exists(Path.Combine(folder, "config.json"))) return;
+            // An empty or half-written folder (left by a crash) is replaced.
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            try
+            {
+                Directory.Move(staging, folder);
+                return;
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                // Another writer moved its copy in between: the next pass sees its config.json.
+            }
+        }
+    }
+
+    static void Write(string folder, string family, int seed, TinyModelOptions o)
+    {
         Directory.CreateDirectory(folder);
         var (tokenizerJson, vocab, tokenizerConfig, special) = Tokenizer(family);
         var config = new ModelConfig
@@ -56,7 +96,6 @@ public static class TinyModel
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), tokenizerConfig.ToJsonString(indent));
         var gen = new JsonObject { ["bos_token_id"] = special["bos"], ["eos_token_id"] = new JsonArray(special["eos"], special["eos2"]) };
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), gen.ToJsonString(indent));
-        return folder;
     }
 
     /// <summary>Random weights in HF names and layout for `config`, written as one file or shards.</summary>

@@ -60,6 +60,23 @@ public sealed class BatchingTests(SharedServer shared)
         Assert.Contains(2.0, metrics.Values("cortex1.inference.batch_size"));
     }
 
+    [Fact]
+    public async Task The_choices_of_one_request_are_prefilled_in_one_forward()
+    {
+        // n choices are queued as one unit, so the idle scheduler admits them together and prefills them at once.
+        using var metrics = new MetricRecorder(Server);
+        var body = new
+        {
+            model = Server.ModelName,
+            messages = new[] { new { role = "user", content = "ETH or SOL this week?" } },
+            max_tokens = 3, n = 3, temperature = 0.8, seed = 5,
+        };
+        var (status, json, _) = await Server.PostAsync("v1/chat/completions", body);
+        Assert.Equal(200, status);
+        Assert.Equal(3, json.GetProperty("choices").GetArrayLength());
+        Assert.Contains(3.0, metrics.Values("cortex1.inference.prefill_batch_size"));
+    }
+
     private static Dictionary<string, object> ToDictionary(object body) =>
         JsonSerializer.Deserialize<Dictionary<string, object>>(JsonSerializer.Serialize(body))!;
 }

@@ -130,4 +130,15 @@ public class TinyModelTests
         Assert.Equal(t.data<float>().ToArray(), again.data<float>().ToArray());
         Assert.NotEqual(t.data<float>().ToArray(), other.data<float>().ToArray());
     }
+
+    [Fact]
+    public void ConcurrentCreatorsOfOneFolderLeaveOneCompleteModel()
+    {
+        // Servers and jobs sharing a cache folder may all create the embedded model at once.
+        var folder = TinyModels.NewFolder("race");
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => TinyModel.Create(folder, "llama"));
+        using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None, ScalarType.Float32, "cpu"));
+        Assert.Equal("llama", model.Config.ModelType);
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(folder)!, Path.GetFileName(folder) + ".partial-*"));
+    }
 }

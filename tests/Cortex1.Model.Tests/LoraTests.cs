@@ -85,4 +85,30 @@ public class LoraTests
         Assert.True(TinyModels.MaxAbsDiff(batched[1], TinyModels.FullLogits(model, [1, 2, 3, 4])[^1]) < 1e-4);
         foreach (var c in caches) c.Dispose();
     }
+
+    [Fact]
+    public void PrefillOfSeveralPromptsInOneForwardEqualsOneByOne()
+    {
+        // Different lengths, a base sequence between two adapter ones, and a cache that already holds tokens.
+        using var model = TinyModels.Load("llama");
+        var ps = model.AddAdapter("x", new LoraConfig(2, 4, 0), seed: 1);
+        using (no_grad()) foreach (var p in ps) p.normal_(0, 0.3);
+        int[][] prompts = [[1, 2, 3, 4, 5], [9, 8], [7, 7, 7, 7, 7, 7, 7]];
+        string?[] adapters = ["x", null, "x"];
+        var caches = adapters.Select(a => model.NewCache(a)).ToList();
+        model.Prefill(caches[2], [42, 43]);
+        var together = model.Extend(caches, prompts);
+
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            using var alone = model.NewCache(adapters[i]);
+            if (i == 2) model.Prefill(alone, [42, 43]);
+            var expected = model.Prefill(alone, prompts[i]);
+            Assert.True(TinyModels.MaxAbsDiff(expected, together[i]) < 1e-4, $"sequence {i}");
+            // The caches hold the same state: the next decode step agrees too.
+            Assert.True(TinyModels.MaxAbsDiff(model.DecodeStep([alone], [11])[0], model.DecodeStep([caches[i]], [11])[0]) < 1e-4);
+        }
+        Assert.True(TinyModels.MaxAbsDiff(together[0], together[2]) > 1e-3);
+        foreach (var c in caches) c.Dispose();
+    }
 }

@@ -99,18 +99,53 @@ public sealed class Generator(LanguageModel model)
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default) =>
         Task.Run(() => GenerateBatch(requests, ct), ct);
 
+    /// <summary>Most prompt tokens in one prefill forward: distinct prompts are prefilled together up to this.</summary>
+    const int PrefillTokenBudget = 8192;
+
+    /// <summary>
+    /// Prefills every sequence and takes its first token. Sequences with the same prompt and adapter (a GRPO group of G
+    /// completions) share one prefill: the first one's cache is copied into the others, and each samples the same logits
+    /// with its own sampler. Distinct prompts are prefilled together, a token budget at a time.
+    /// </summary>
+    void Prefill(List<Sequence> seqs, CancellationToken ct)
+    {
+        var leaders = new List<Sequence>();
+        var leaderOf = new Dictionary<Sequence, Sequence>();
+        foreach (var s in seqs)
+        {
+            var leader = leaders.FirstOrDefault(l => l.Cache.Adapter == s.Cache.Adapter && l.Request.PromptTokens.SequenceEqual(s.Request.PromptTokens));
+            if (leader is null) leaders.Add(leader = s);
+            leaderOf[s] = leader;
+        }
+        var logits = new Dictionary<Sequence, float[]>();
+        for (var start = 0; start < leaders.Count;)
+        {
+            ct.ThrowIfCancellationRequested();
+            var chunk = new List<Sequence> { leaders[start++] };
+            var tokens = chunk[0].Request.PromptTokens.Count;
+            while (start < leaders.Count && tokens + leaders[start].Request.PromptTokens.Count <= PrefillTokenBudget)
+            {
+                tokens += leaders[start].Request.PromptTokens.Count;
+                chunk.Add(leaders[start++]);
+            }
+            var results = model.Extend(chunk.Select(s => s.Cache).ToList(), chunk.Select(s => s.Request.PromptTokens.ToArray()).ToList());
+            for (var i = 0; i < chunk.Count; i++) logits[chunk[i]] = results[i];
+        }
+        foreach (var s in seqs)
+        {
+            var leader = leaderOf[s];
+            if (leader != s) s.Cache.CopyFrom(leader.Cache);
+            Accept(s, logits[leader]);
+        }
+    }
+
     public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default)
     {
         var seqs = new List<Sequence>();
         try
         {
-            foreach (var r in requests)
-            {
-                ct.ThrowIfCancellationRequested();
-                var s = Start(r);
-                seqs.Add(s);
-                Accept(s, model.Prefill(s.Cache, r.PromptTokens.ToArray()));
-            }
+            foreach (var r in requests) seqs.Add(Start(r));
+            Prefill(seqs, ct);
             while (seqs.Where(s => s.Finish is null).ToList() is { Count: > 0 } active)
             {
                 ct.ThrowIfCancellationRequested();

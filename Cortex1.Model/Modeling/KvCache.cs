@@ -60,6 +60,31 @@ public sealed class KvCache : IDisposable
         Tokens.AddRange(tokens);
     }
 
+    /// <summary>Makes this cache hold exactly what <paramref name="source"/> holds: a prompt shared by several sequences (a
+    /// GRPO group) is prefilled once and copied, which costs a memory copy instead of a forward.</summary>
+    public void CopyFrom(KvCache source)
+    {
+        if (source._k.Length != _k.Length || source._kvHeads != _kvHeads || source._headDim != _headDim || source._dtype != _dtype)
+            throw new ArgumentException("The caches belong to different models.", nameof(source));
+        using var scope = torch.NewDisposeScope();
+        for (var layer = 0; layer < _k.Length; layer++)
+        {
+            if (source._k[layer] is not { } k || source._v[layer] is not { } v) continue;
+            var capacity = k.shape[1];
+            if ((_k[layer]?.shape[1] ?? 0) < capacity)
+            {
+                _k[layer]?.Dispose(); _v[layer]?.Dispose();
+                _k[layer] = zeros([_kvHeads, capacity, _headDim], _dtype, _device).DetachFromDisposeScope();
+                _v[layer] = zeros([_kvHeads, capacity, _headDim], _dtype, _device).DetachFromDisposeScope();
+            }
+            _k[layer]!.narrow(1, 0, source.Length).copy_(k.narrow(1, 0, source.Length));
+            _v[layer]!.narrow(1, 0, source.Length).copy_(v.narrow(1, 0, source.Length));
+        }
+        Length = source.Length;
+        Tokens.Clear();
+        Tokens.AddRange(source.Tokens);
+    }
+
     /// <summary>Forgets everything after the first `length` tokens (keeps a shared prompt prefix).</summary>
     public void Truncate(int length)
     {

@@ -41,6 +41,23 @@ public class GenerationTests
     }
 
     [Fact]
+    public void AGroupSharingAPromptGeneratesWhatEachWouldAlone()
+    {
+        // A GRPO group: one prompt, several seeds (prefilled once, cache copied), plus another prompt in the same batch.
+        using var model = TinyModels.Load("phi3");
+        var gen = new Generator(model);
+        var shared = Prompt(model, "Analyse SOL's fees this week.");
+        GenerationRequest Req(int[] prompt, int seed) =>
+            new(prompt, new SamplingOptions(Temperature: 1.2f, TopP: 0.95f, RepetitionPenalty: 1.1f, Seed: seed), 10, StopTokens: []);
+        var reqs = new[] { Req(shared, 1), Req(Prompt(model, "BTC?"), 9), Req(shared, 2), Req(shared, 3) };
+        var together = gen.GenerateBatch(reqs);
+        for (var i = 0; i < reqs.Length; i++)
+            Assert.Equal(gen.GenerateBatch([reqs[i]])[0].Tokens, together[i].Tokens);
+        Assert.True(together[0].Tokens.SequenceEqual(together[2].Tokens) is false || together[0].Tokens.SequenceEqual(together[3].Tokens) is false,
+            "different seeds sampled differently");
+    }
+
+    [Fact]
     public async Task StreamingMatchesBatchAndStopsOnStopString()
     {
         using var model = TinyModels.Load("llama");

@@ -14,9 +14,13 @@ public static class ServiceExtensions
             .WithReference(infra.Blobs, "blobs").WaitFor(infra.Blobs)
             .WithHttpHealthCheck("/health");
 
-    /// <summary>A secret parameter, declared only when a value is configured under Parameters:{name}.</summary>
+    /// <summary>A secret parameter, declared when a value is configured under Parameters:{name}, and always when publishing.</summary>
     public static IResourceBuilder<ParameterResource>? AddOptionalSecret(this IDistributedApplicationBuilder builder, string name) =>
-        string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"]) ? null : builder.AddParameter(name, secret: true);
+        // A deployment (publish mode, what azd reads) always declares it, so the operator can supply it there; a
+        // service treats an empty value as "not configured", as it does locally.
+        builder.ExecutionContext.IsPublishMode || !string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{name}"])
+            ? builder.AddParameter(name, secret: true)
+            : null;
 
     public static IResourceBuilder<ProjectResource> WithSecret(
         this IResourceBuilder<ProjectResource> service, string variable, IResourceBuilder<ParameterResource>? secret) =>

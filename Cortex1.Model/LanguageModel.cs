@@ -248,7 +248,7 @@ public sealed class LanguageModel : IDisposable
     {
         if (_adapters.ContainsKey(name)) throw new InvalidOperationException($"Adapter '{name}' is already loaded.");
         using var scope = NewDisposeScope();
-        var gen = new Generator((ulong)seed, Device);
+        using var gen = new Generator((ulong)seed, Device);
         var projections = TargetProjections(config.Targets).ToList();
         if (projections.Count == 0) throw new ArgumentException($"No projection matches target modules [{string.Join(", ", config.Targets)}].");
         foreach (var p in projections) p.AddAdapter(name, LoraWeights.Create(p.In, p.Out, config, Device, gen));

@@ -118,7 +118,8 @@ public static class TinyModel
     /// (Not HashCode.Combine: it is randomised per process, and the same seed must give the same model everywhere.)</summary>
     public static Tensor RandomTensor(string name, long[] shape, int seed, ScalarType dtype)
     {
-        var gen = new Generator(unchecked((ulong)seed * 1_000_003UL + (uint)StableHash(name)));
+        // `using`: held (and freed) past the randn calls; a generator only the collector owns could be freed mid-call.
+        using var gen = new Generator(unchecked((ulong)seed * 1_000_003UL + (uint)StableHash(name)));
         using var scope = NewDisposeScope();
         Tensor t;
         if (name.EndsWith("norm.weight")) t = randn(shape, generator: gen).Times(0.1).Plus(1);

@@ -34,11 +34,44 @@ public sealed unsafe class Nf4Tensor : IDisposable
 
     /// <summary>Quantises a weight (any float dtype, any layout; the result is in its row-major order). The source is
     /// left untouched. Works in chunks so a 14B model's largest matrix needs only a small transient buffer.</summary>
-    public static Nf4Tensor Quantize(Tensor weight)
+    public static Nf4Tensor Quantize(Tensor weight) =>
+        weight.device_type == DeviceType.CPU && Nf4Quantizer.Supported ? QuantizeOnCpu(weight) : QuantizeWithTorchOps(weight);
+
+    const long Chunk = 1L << 22;   // elements per pass (a multiple of the block size)
+
+    static void CheckBlocks(Tensor weight)
     {
+        if (weight.NumberOfElements % BlockSize != 0)
+            throw new ArgumentException($"NF4 needs a multiple of {BlockSize} elements; got {weight.NumberOfElements}.");
+    }
+
+    /// <summary>The C# pass (<see cref="Nf4Quantizer"/>): bit-identical to <see cref="QuantizeWithTorchOps"/>, several
+    /// times faster on a CPU, since it never materialises the scaled values or the bucket indices.</summary>
+    internal static Nf4Tensor QuantizeOnCpu(Tensor weight)
+    {
+        CheckBlocks(weight);
         var n = weight.NumberOfElements;
-        if (n % BlockSize != 0) throw new ArgumentException($"NF4 needs a multiple of {BlockSize} elements; got {n}.");
-        const long chunk = 1L << 22;   // elements per pass (a multiple of the block size)
+        using var scope = NewDisposeScope();
+        var flat = weight.reshape(-1);
+        var packed = empty([n / 2], ScalarType.Byte).DetachFromDisposeScope();
+        var absmax = empty([n / BlockSize], ScalarType.Float32).DetachFromDisposeScope();
+        for (long start = 0; start < n; start += Chunk)
+        {
+            using var inner = NewDisposeScope();
+            var length = Math.Min(Chunk, n - start);
+            var values = flat.narrow(0, start, length).to(ScalarType.Float32).contiguous();
+            fixed (byte* x = values.bytes, p = packed.bytes, a = absmax.bytes)
+                Nf4Quantizer.Run((float*)x, length / BlockSize, p + start / 2, (float*)a + start / BlockSize);
+        }
+        return new Nf4Tensor(packed, absmax, weight.shape);
+    }
+
+    /// <summary>Quantisation through torch ops, for any device.</summary>
+    internal static Nf4Tensor QuantizeWithTorchOps(Tensor weight)
+    {
+        CheckBlocks(weight);
+        var n = weight.NumberOfElements;
+        const long chunk = Chunk;
         using var scope = NewDisposeScope();
         var flat = weight.reshape(-1);
         var levels = tensor(Levels, device: weight.device);

@@ -148,3 +148,25 @@ public unsafe class Nf4DequantizerTests
         }
     }
 }
+
+/// <summary>The C# quantiser against the torch-op one: the same codes and scales, bit for bit.</summary>
+public class Nf4QuantizerTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheCpuPassGivesTheTorchOpCodesExactly(bool transposedBf16)
+    {
+        if (!Cortex1.Model.Nf4.Nf4Quantizer.Supported) return;   // the engine then uses the torch ops themselves
+        using var scope = NewDisposeScope();
+        var w = randn([96, 640], generator: new TorchSharp.torch.Generator(11));
+        w[3] = zeros(640);                           // a block of zeros: absmax 0, every code the level nearest 0
+        w[5, 7] = tensor(40f);                       // an outlier squeezes its block
+        var source = transposedBf16 ? w.to(ScalarType.BFloat16).t() : w;   // what SetWeight hands over: a [in, out] view
+        using var fast = Cortex1.Model.Nf4.Nf4Tensor.QuantizeOnCpu(source);
+        using var reference = Cortex1.Model.Nf4.Nf4Tensor.QuantizeWithTorchOps(source);
+        Assert.Equal(reference.Shape, fast.Shape);
+        Assert.Equal(reference.Packed.data<byte>().ToArray(), fast.Packed.data<byte>().ToArray());
+        Assert.Equal(reference.Absmax.data<float>().ToArray(), fast.Absmax.data<float>().ToArray());
+    }
+}

@@ -1,8 +1,10 @@
+using System.Runtime.InteropServices;
 using Cortex1.Data.Domain;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Storage;
 using Cortex1.Model;
 using Cortex1.Model.Chat;
+using Cortex1.Model.Diagnostics;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Lora;
 using Cortex1.Model.Tiny;
@@ -30,6 +32,19 @@ public sealed partial class TrainingRunHandler(
     public string Kind => TrainingRunRequest.JobKind;
 
     public async Task<object?> RunAsync(JobContext context, CancellationToken ct)
+    {
+        try
+        {
+            return await TrainAsync(context, ct);
+        }
+        catch (ExternalException e)
+        {
+            // libtorch's errors carry its C++ backtrace: the job record keeps the first line, the log the whole exception.
+            throw new InvalidOperationException($"The engine failed: {EngineErrors.Summary(e)}", e);
+        }
+    }
+
+    private async Task<object?> TrainAsync(JobContext context, CancellationToken ct)
     {
         var request = context.Job.PayloadAs<TrainingRunRequest>();
         if (request.Validate() is { } problem) throw new PermanentJobException($"Invalid training run: {problem}.");

@@ -210,6 +210,45 @@ public sealed class LanguageModel : IDisposable
         return Decoder.Logits(hidden).view(b, kept, -1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Training/scoring forward over one prompt and several completions of it (a GRPO group), laid out as ONE sequence
+    /// [prompt, completion 1, …, completion G]: each completion attends to the prompt and to its own earlier tokens and
+    /// has the positions it would have right after the prompt, so every logit equals the padded batch's, but the prompt
+    /// runs through the model once instead of G times. Returns logits [1 + Σ|completion|, vocab] for the prompt's last
+    /// row followed by every completion row, in the compute dtype, with autograd into the adapter when grad is on.
+    /// </summary>
+    public Tensor ForwardGroup(IReadOnlyList<int> prompt, IReadOnlyList<IReadOnlyList<int>> completions, string? adapter)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("The prompt is empty.", nameof(prompt));
+        if (completions.Count == 0 || completions.Any(c => c.Count == 0)) throw new ArgumentException("Every completion needs a token.", nameof(completions));
+        var p = prompt.Count;
+        if (p + completions.Max(c => c.Count) > ContextLength)
+            throw new ArgumentException($"A prompt and completion of {p + completions.Max(c => c.Count)} tokens exceed the context length {ContextLength}.");
+        var n = p + completions.Sum(c => c.Count);
+        var ids = new int[n];
+        var positions = new long[n];
+        var allowed = new bool[(long)n * n];
+        for (var i = 0; i < p; i++)
+        {
+            ids[i] = prompt[i];
+            positions[i] = i;
+            for (var j = 0; j <= i; j++) allowed[(long)i * n + j] = true;
+        }
+        for (int g = 0, start = p; g < completions.Count; start += completions[g].Count, g++)
+            for (var t = 0; t < completions[g].Count; t++)
+            {
+                var row = start + t;
+                ids[row] = completions[g][t];
+                positions[row] = p + t;
+                for (var j = 0; j < p; j++) allowed[(long)row * n + j] = true;
+                for (var j = start; j <= row; j++) allowed[(long)row * n + j] = true;
+            }
+        using var scope = NewDisposeScope();
+        var plan = new MaskedPlan(tensor(allowed, [n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, AdapterRouting.All(adapter));
+        return Decoder.Logits(hidden.narrow(0, p - 1, n - p + 1)).MoveToOuterDisposeScope();
+    }
+
     Tensor IdTensor(ReadOnlySpan<int> tokens)
     {
         var ids = new long[tokens.Length];

@@ -48,6 +48,22 @@ internal sealed class BatchPlan(long batch, long time, Tensor? keyMask, long hea
     }
 }
 
+/// <summary>One sequence of N rows whose query i may read key j where <c>allowed[i, j]</c>; no cache. A GRPO group laid
+/// out as [prompt, completion 1, …, completion G], each completion seeing the prompt and itself, is one.</summary>
+internal sealed class MaskedPlan(Tensor allowed, long heads, long kvHeads, long headDim) : IAttentionPlan
+{
+    public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v)
+    {
+        using var scope = NewDisposeScope();
+        var n = q.shape[0];
+        var qs = q.view(1, n, heads, headDim).transpose(1, 2);
+        var ks = k.view(1, n, kvHeads, headDim).transpose(1, 2);
+        var vs = v.view(1, n, kvHeads, headDim).transpose(1, 2);
+        var o = Blocks.Attention(qs, ks, vs, allowed.unsqueeze(0));
+        return o.transpose(1, 2).reshape(n, heads * headDim).MoveToOuterDisposeScope();
+    }
+}
+
 /// <summary>One transformer block: pre-norm attention and pre-norm SwiGLU MLP, each added to the residual stream.</summary>
 public sealed class DecoderLayer : IDisposable
 {

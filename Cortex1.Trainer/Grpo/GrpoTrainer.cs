@@ -75,14 +75,21 @@ public sealed class GrpoTrainer : IDisposable
 
         // 3. Optimise the clipped surrogate with a KL leash to the base model.
         using var scope = NewDisposeScope();
-        using var batch = CompletionBatch.Create(
-            requests.Select(r => r.PromptTokens).ToList(), completions.Select(c => c.Tokens).ToList(), _model.Device);
+        // One prompt (what the train job sends): its G completions share a single pass over the prompt. Several: a
+        // right-padded batch, one row per completion.
+        using var group = prompts.Count == 1
+            ? CompletionGroup.Create(promptIds[0], completions.Select(c => c.Tokens).ToList(), _model.Device) : null;
+        using var batch = group is null
+            ? CompletionBatch.Create(requests.Select(r => r.PromptTokens).ToList(), completions.Select(c => c.Tokens).ToList(), _model.Device) : null;
+        Tensor LogProbs(string? adapter) =>
+            group is not null ? TokenLogProbs.Compute(_model, group, adapter) : TokenLogProbs.Compute(_model, batch!, adapter);
+        var completionMask = group?.CompletionMask ?? batch!.CompletionMask;
         var adv = tensor(advantages, device: _model.Device);
         Tensor? refLogps = null, oldLogps = null;
         using (no_grad())
         {
-            if (_options.Beta != 0) refLogps = TokenLogProbs.Compute(_model, batch, adapter: null);
-            if (_options.NumIterations > 1) oldLogps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
+            if (_options.Beta != 0) refLogps = LogProbs(adapter: null);
+            if (_options.NumIterations > 1) oldLogps = LogProbs(PolicyAdapter);
         }
 
         GrpoLossTerms? terms = null;
@@ -90,9 +97,9 @@ public sealed class GrpoTrainer : IDisposable
         {
             ct.ThrowIfCancellationRequested();
             _optimizer.ZeroGrad();
-            var logps = TokenLogProbs.Compute(_model, batch, PolicyAdapter);
+            var logps = LogProbs(PolicyAdapter);
             // With one iteration the sampling policy is the current one: ratio = 1, gradient intact.
-            terms = GrpoLoss.Compute(logps, oldLogps ?? logps.detach(), refLogps, adv, batch.CompletionMask, _options.Beta, _options.Epsilon);
+            terms = GrpoLoss.Compute(logps, oldLogps ?? logps.detach(), refLogps, adv, completionMask, _options.Beta, _options.Epsilon);
             terms.Loss.backward();
             nn.utils.clip_grad_norm_(_parameters, _options.MaxGradNorm);
             _optimizer.Step();

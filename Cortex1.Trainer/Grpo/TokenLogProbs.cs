@@ -80,4 +80,65 @@ public static class TokenLogProbs
         var targets = batch.Ids[.., (batch.ScoredFrom + 1)..].unsqueeze(-1);
         return logp.gather(-1, targets).squeeze(-1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The same log-probabilities for a group sharing one prompt: [G, longest completion], float32.</summary>
+    public static Tensor Compute(LanguageModel model, CompletionGroup group, string? adapter)
+    {
+        using var scope = NewDisposeScope();
+        var logp = model.ForwardGroup(group.Prompt, group.Completions, adapter).to(ScalarType.Float32).log_softmax(-1);
+        var g = group.Completions.Count;
+        return logp.index_select(0, group.PredictorRows).gather(-1, group.Targets).view(g, -1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// One prompt and its G completions (a GRPO group), scored with <see cref="LanguageModel.ForwardGroup"/>: the prompt
+/// goes through the model once, not once per completion. Rows are completions, columns their tokens (right-padded).
+/// </summary>
+public sealed class CompletionGroup : IDisposable
+{
+    public required IReadOnlyList<int> Prompt { get; init; }
+    public required IReadOnlyList<IReadOnlyList<int>> Completions { get; init; }
+
+    /// <summary>[G, longest completion] 1 on a completion's tokens, 0 on padding.</summary>
+    public required Tensor CompletionMask { get; init; }
+
+    /// <summary>[G, longest]: which row of ForwardGroup's logits predicts each token (the prompt's last row, index 0,
+    /// predicts every completion's first token); 0 on padding.</summary>
+    public required Tensor PredictorRows { get; init; }
+
+    /// <summary>[G, longest] the tokens scored; 0 on padding.</summary>
+    public required Tensor Targets { get; init; }
+
+    public static CompletionGroup Create(IReadOnlyList<int> prompt, IReadOnlyList<IReadOnlyList<int>> completions, Device device)
+    {
+        if (completions.Count == 0 || completions.Any(c => c.Count == 0)) throw new ArgumentException("Every completion needs a token.");
+        var g = completions.Count;
+        var longest = completions.Max(c => c.Count);
+        var rows = new long[g * longest];
+        var targets = new long[g * longest];
+        var mask = new float[g * longest];
+        for (int i = 0, start = 1; i < g; start += completions[i].Count, i++)   // kept row 0 = the prompt's last row
+            for (var t = 0; t < completions[i].Count; t++)
+            {
+                rows[i * longest + t] = t == 0 ? 0 : start + t - 1;
+                targets[i * longest + t] = completions[i][t];
+                mask[i * longest + t] = 1;
+            }
+        return new CompletionGroup
+        {
+            Prompt = prompt,
+            Completions = completions,
+            CompletionMask = tensor(mask, [g, longest], device: device),
+            PredictorRows = tensor(rows, [g * longest], device: device),
+            Targets = tensor(targets, [g * longest, 1], device: device),
+        };
+    }
+
+    public void Dispose()
+    {
+        CompletionMask.Dispose();
+        PredictorRows.Dispose();
+        Targets.Dispose();
+    }
 }

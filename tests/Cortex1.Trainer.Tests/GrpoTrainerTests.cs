@@ -141,6 +141,53 @@ public sealed class GrpoTrainerTests : IDisposable
         Assert.Equal(checkedTargets, (int)mask.Sum());
     }
 
+    [Fact]
+    public void AGroupScoredOverOneSharedPromptEqualsThePaddedBatchValuesAndGradients()
+    {
+        using var model = Tiny();
+        var lora = model.AddAdapter("g", new Cortex1.Model.Lora.LoraConfig(4, 8, 0), seed: 2);
+        using (no_grad()) foreach (var p in lora) p.normal_(0, 0.2);   // a non-zero adapter, so gradients reach A and B
+        int[] prompt = [5, 9, 14, 3, 27, 8, 11, 40];
+        int[][] completions = [[60, 61, 62], [70], [80, 81, 82, 83, 84]];
+
+        (float[] Values, float[] Grads) Score(bool shared)
+        {
+            foreach (var p in lora) p.grad?.zero_();
+            using var scope = NewDisposeScope();
+            Tensor logps, mask;
+            if (shared)
+            {
+                var group = CompletionGroup.Create(prompt, completions, model.Device);
+                (logps, mask) = (TokenLogProbs.Compute(model, group, "g"), group.CompletionMask);
+            }
+            else
+            {
+                var batch = CompletionBatch.Create([prompt, prompt, prompt], completions, model.Device);
+                (logps, mask) = (TokenLogProbs.Compute(model, batch, "g"), batch.CompletionMask);
+            }
+            // Each row's completion log-probs in order, whatever the layout's padding.
+            var values = new List<float>();
+            var flat = logps.detach().data<float>().ToArray();
+            var m = mask.data<float>().ToArray();
+            for (var i = 0; i < flat.Length; i++) if (m[i] == 1) values.Add(flat[i]);
+            (logps * mask).sum().backward();
+            return (values.ToArray(), lora.SelectMany(p => p.grad!.data<float>().ToArray()).ToArray());
+        }
+
+        var padded = Score(shared: false);
+        var grouped = Score(shared: true);
+        Assert.Equal(completions.Sum(c => c.Length), grouped.Values.Length);
+        Assert.True(TinyModelsDiff(padded.Values, grouped.Values) < 1e-4, $"values differ by {TinyModelsDiff(padded.Values, grouped.Values)}");
+        Assert.True(grouped.Grads.Any(g => Math.Abs(g) > 1e-6), "gradients reached the adapter");
+        Assert.True(TinyModelsDiff(padded.Grads, grouped.Grads) < 1e-3, $"gradients differ by {TinyModelsDiff(padded.Grads, grouped.Grads)}");
+    }
+
+    private static float TinyModelsDiff(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        return a.Zip(b).Max(x => Math.Abs(x.First - x.Second));
+    }
+
     private static float[] SequenceLogProbs(LanguageModel model, CompletionBatch batch)
     {
         using var _ = no_grad();

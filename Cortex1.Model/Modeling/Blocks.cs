@@ -72,6 +72,8 @@ public static class Blocks
     /// </summary>
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
     {
+        // On a GPU the fused kernel never materialises the [T, S] scores (long prompts × 40 heads would not fit).
+        if (q.device_type == DeviceType.CUDA) return FusedAttention(q, k, v, allowed);
         using var scope = NewDisposeScope();
         long b = q.shape[0], heads = q.shape[1], t = q.shape[2], d = q.shape[3], kvHeads = k.shape[1], s = k.shape[2];
         var groups = heads / kvHeads;
@@ -82,6 +84,23 @@ public static class Blocks
             scores = scores.view(b, kvHeads, groups, t, s).Fill(allowed.logical_not().view(-1, 1, 1, t, s), -1e9).view(b, kvHeads, groups * t, s);
         var probs = scores.softmax(-1).to(v.dtype);
         return probs.matmul(v).view(b, heads, t, d).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Attention"/> through libtorch's scaled_dot_product_attention (flash / memory-efficient kernels on CUDA).
+    /// K/V heads are repeated to the query heads (HF's repeat_kv), as this TorchSharp's SDPA has no GQA flag, and the
+    /// mask is additive (0 / −1e9) so that a row with no allowed key gets uniform weights, not NaN, as in Attention.
+    /// </summary>
+    public static Tensor FusedAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
+    {
+        using var scope = NewDisposeScope();
+        long heads = q.shape[1], t = q.shape[2], kvHeads = k.shape[1], s = k.shape[2];
+        var groups = heads / kvHeads;
+        var keys = groups == 1 ? k : k.repeat_interleave(groups, dim: 1);
+        var values = groups == 1 ? v : v.repeat_interleave(groups, dim: 1);
+        Tensor? mask = null;
+        if (allowed is not null) mask = zeros(allowed.shape, q.dtype, q.device).Fill(allowed.logical_not(), -1e9).view(-1, 1, t, s);
+        return nn.functional.scaled_dot_product_attention(q, keys, values, mask).MoveToOuterDisposeScope();
     }
 
     /// <summary>Causal mask [T, S] for T new queries after `past` cached keys: query i sees keys 0..past+i.</summary>

@@ -82,4 +82,24 @@ public class BlocksTests
             }
         }
     }
+
+    [Fact]
+    public void FusedAttentionMatchesAttentionWithGqaCausalAndPaddedRows()
+    {
+        // The GPU path (libtorch's SDPA), run here on the CPU against the reference path: causal mask, grouped KV heads,
+        // and a left-padded row whose first query may attend to nothing (uniform, not NaN).
+        using var scope = NewDisposeScope();
+        long b = 2, heads = 6, kvHeads = 2, t = 5, d = 8;
+        var q = randn([b, heads, t, d], generator: new TorchSharp.torch.Generator(21));
+        var k = randn([b, kvHeads, t, d], generator: new TorchSharp.torch.Generator(22));
+        var v = randn([b, kvHeads, t, d], generator: new TorchSharp.torch.Generator(23));
+        var keyMask = tensor(new[] { true, true, true, true, true, false, false, true, true, true }, [b, t]);
+        var allowed = Blocks.CausalMask(0, t, CPU).unsqueeze(0).logical_and(keyMask.unsqueeze(1));
+        var expected = Blocks.Attention(q, k, v, allowed);
+        var fused = Blocks.FusedAttention(q, k, v, allowed);
+        Assert.False(fused.isnan().any().item<bool>());
+        Assert.True((fused - expected).abs().max().item<float>() < 1e-5);
+        var unmasked = (Blocks.FusedAttention(q, k, v, null) - Blocks.Attention(q, k, v, null)).abs().max().item<float>();
+        Assert.True(unmasked < 1e-5, $"{unmasked}");
+    }
 }

@@ -103,7 +103,7 @@ public sealed class LanguageModel : IDisposable
     public KvCache NewCache(string? adapter = null)
     {
         adapter ??= ActiveAdapter;
-        if (adapter is not null && !_adapters.ContainsKey(adapter)) throw new KeyNotFoundException($"No adapter '{adapter}' is loaded.");
+        CheckAdapter(adapter);
         return new KvCache(Config.NumLayers, Config.NumKvHeads, Config.HeadDim, DType, Device, adapter);
     }
 
@@ -203,6 +203,7 @@ public sealed class LanguageModel : IDisposable
         else positions = Scalars.Range(0, t, Device).repeat(b);
         var plan = new BatchPlan(b, t, keyMask, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
+        CheckAdapter(name);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));
         if (keepLast < 0 || keepLast > t) throw new ArgumentOutOfRangeException(nameof(keepLast), $"keepLast must be in [0, {t}].");
         var kept = keepLast == 0 ? t : keepLast;
@@ -220,6 +221,7 @@ public sealed class LanguageModel : IDisposable
     public Tensor ForwardGroup(IReadOnlyList<int> prompt, IReadOnlyList<IReadOnlyList<int>> completions, string? adapter)
     {
         if (prompt.Count == 0) throw new ArgumentException("The prompt is empty.", nameof(prompt));
+        CheckAdapter(adapter);
         if (completions.Count == 0 || completions.Any(c => c.Count == 0)) throw new ArgumentException("Every completion needs a token.", nameof(completions));
         var p = prompt.Count;
         if (p + completions.Max(c => c.Count) > ContextLength)
@@ -247,6 +249,12 @@ public sealed class LanguageModel : IDisposable
         var plan = new MaskedPlan(tensor(allowed, [n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, AdapterRouting.All(adapter));
         return Decoder.Logits(hidden.narrow(0, p - 1, n - p + 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An unknown name would silently run (and train) the base model: refuse it.</summary>
+    void CheckAdapter(string? adapter)
+    {
+        if (adapter is not null && !_adapters.ContainsKey(adapter)) throw new KeyNotFoundException($"No adapter '{adapter}' is loaded.");
     }
 
     Tensor IdTensor(ReadOnlySpan<int> tokens)

@@ -111,4 +111,14 @@ public class LoraTests
         Assert.True(TinyModels.MaxAbsDiff(together[0], together[2]) > 1e-3);
         foreach (var c in caches) c.Dispose();
     }
+
+    [Fact]
+    public void AnUnknownAdapterNameIsRefusedRatherThanRunningTheBase()
+    {
+        using var model = TinyModels.Load("llama");
+        using var ids = tensor(new long[] { 1, 2, 3 }, [1, 3]);
+        Assert.Throws<KeyNotFoundException>(() => model.Forward(ids, adapter: "nope"));
+        Assert.Throws<KeyNotFoundException>(() => model.ForwardGroup([1, 2], [[3]], "nope"));
+        Assert.Throws<KeyNotFoundException>(() => model.NewCache("nope"));
+    }
 }

@@ -172,7 +172,8 @@ public sealed partial class BatchScheduler : IDisposable
             }
             catch (KeyNotFoundException e)
             {
-                // The adapter was unloaded after the request was accepted: this request fails, nothing else.
+                // Unloading waits for queued requests of that adapter, so this is a guard: were it gone, only this
+                // request would fail (an exception escaping here would fail every running sequence).
                 job.Events.TryWrite(new Failed(job.Choice, e.Message));
                 Release(job, "error");
                 continue;

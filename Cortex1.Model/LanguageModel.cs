@@ -154,7 +154,7 @@ public sealed class LanguageModel : IDisposable
             segments.Add((caches[i], row, tokens[i].Length));
             last[i] = row + tokens[i].Length - 1;
         }
-        var plan = new CachedPlan(segments, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var plan = new CachedPlan(segments, Config.NumHeads, Config.NumKvHeads, Config.HeadDim, Device);
         var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, Routing(caches, tokens));
         // Only each sequence's last row needs logits: the lm_head is the widest matmul there is.
         if (n > caches.Count) hidden = hidden.index_select(0, tensor(last, device: Device));
@@ -189,6 +189,9 @@ public sealed class LanguageModel : IDisposable
     {
         if (ids.ndim != 2) throw new ArgumentException("ids must be [batch, time].", nameof(ids));
         if (ids.shape[1] > ContextLength) throw new ArgumentException($"Sequence length {ids.shape[1]} exceeds the context length {ContextLength}.");
+        if (keepLast < 0 || keepLast > ids.shape[1]) throw new ArgumentOutOfRangeException(nameof(keepLast), $"keepLast must be in [0, {ids.shape[1]}].");
+        var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
+        CheckAdapter(name);
         using var scope = NewDisposeScope();
         long b = ids.shape[0], t = ids.shape[1];
         var flatIds = ids.to(Device).to(ScalarType.Int64).reshape(b * t);
@@ -201,11 +204,10 @@ public sealed class LanguageModel : IDisposable
             positions = keyMask.to(ScalarType.Int64).cumsum(1).Plus(-1).AtLeast(0).reshape(b * t);
         }
         else positions = Scalars.Range(0, t, Device).repeat(b);
-        var plan = new BatchPlan(b, t, keyMask, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
-        var name = adapter ?? (useActiveAdapter ? ActiveAdapter : null);
-        CheckAdapter(name);
+        var allowed = Blocks.CausalMask(0, t, Device).unsqueeze(0);
+        if (keyMask is not null) allowed = allowed.logical_and(keyMask.unsqueeze(1));
+        var plan = new BatchPlan(b, t, allowed, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));
-        if (keepLast < 0 || keepLast > t) throw new ArgumentOutOfRangeException(nameof(keepLast), $"keepLast must be in [0, {t}].");
         var kept = keepLast == 0 ? t : keepLast;
         if (kept < t) hidden = hidden.view(b, t, -1).narrow(1, t - kept, kept).reshape(b * kept, -1);
         return Decoder.Logits(hidden).view(b, kept, -1).MoveToOuterDisposeScope();
@@ -246,7 +248,7 @@ public sealed class LanguageModel : IDisposable
                 for (var j = start; j <= row; j++) allowed[(long)row * n + j] = true;
             }
         using var scope = NewDisposeScope();
-        var plan = new MaskedPlan(tensor(allowed, [n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var plan = new BatchPlan(1, n, tensor(allowed, [1, n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, AdapterRouting.All(adapter));
         return Decoder.Logits(hidden.narrow(0, p - 1, n - p + 1)).MoveToOuterDisposeScope();
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cortex1.Model.Generation;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Tiny;
@@ -24,21 +23,16 @@ public static class ModelBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string Arg(string name, string def)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
-        }
-        var shape = Arg("--shape", "tiny");
+        var cli = new BenchArgs(args);
+        var shape = cli.String("--shape", "tiny");
         if (!Shapes.TryGetValue(shape, out var spec))
         {
             await Console.Error.WriteLineAsync($"Unknown shape '{shape}'; known: {string.Join(", ", Shapes.Keys)}.");
             return 2;
         }
-        int prompt = int.Parse(Arg("--prompt", "64"), CultureInfo.InvariantCulture), decode = int.Parse(Arg("--decode", "32"), CultureInfo.InvariantCulture);
-        var batch = int.Parse(Arg("--batch", "1"), CultureInfo.InvariantCulture);
-        var variants = Arg("--variants", "fp32,bf16,nf4").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        if (Arg("--threads", "") is { Length: > 0 } th) set_num_threads(int.Parse(th, CultureInfo.InvariantCulture));
+        int prompt = cli.Int("--prompt", 64), decode = cli.Int("--decode", 32), batch = cli.Int("--batch", 1);
+        var variants = cli.String("--variants", "fp32,bf16,nf4").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        if (cli.String("--threads", "") is { Length: > 0 }) set_num_threads(cli.Int("--threads", 0));
 
         var folder = Path.Combine(Path.GetTempPath(), $"cortex1-bench-{shape}-{Environment.ProcessId}");
         try

@@ -12,28 +12,44 @@ internal interface IAttentionPlan
 }
 
 /// <summary>Sequences laid end to end in the N rows, each extending its own cache (prefill: one; decode: B of 1 row).</summary>
-internal sealed class CachedPlan(IReadOnlyList<(KvCache Cache, int Start, int Count)> segments, long heads, long kvHeads, long headDim) : IAttentionPlan
+internal sealed class CachedPlan : IAttentionPlan
 {
+    readonly IReadOnlyList<(KvCache Cache, int Start, int Count)> _segments;
+    readonly Tensor?[] _masks;
+    readonly long _heads, _kvHeads, _headDim;
+
+    public CachedPlan(IReadOnlyList<(KvCache Cache, int Start, int Count)> segments, long heads, long kvHeads, long headDim, Device device)
+    {
+        _segments = segments;
+        _heads = heads; _kvHeads = kvHeads; _headDim = headDim;
+        // The same for every layer (a cache's length moves only when the forward commits): built once, in the caller's scope.
+        _masks = segments.Select(s => s.Count > 1 ? Blocks.CausalMask(s.Cache.Length, s.Count, device).unsqueeze(0) : null).ToArray();
+    }
+
     public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v)
     {
         using var scope = NewDisposeScope();
-        var outs = new List<Tensor>(segments.Count);
-        foreach (var (cache, start, count) in segments)
+        var outs = new List<Tensor>(_segments.Count);
+        for (var i = 0; i < _segments.Count; i++)
         {
-            var qs = q.narrow(0, start, count).view(count, heads, headDim).transpose(0, 1).unsqueeze(0);
-            var ks = k.narrow(0, start, count).view(count, kvHeads, headDim).transpose(0, 1);
-            var vs = v.narrow(0, start, count).view(count, kvHeads, headDim).transpose(0, 1);
+            var (cache, start, count) = _segments[i];
+            var qs = q.narrow(0, start, count).view(count, _heads, _headDim).transpose(0, 1).unsqueeze(0);
+            var ks = k.narrow(0, start, count).view(count, _kvHeads, _headDim).transpose(0, 1);
+            var vs = v.narrow(0, start, count).view(count, _kvHeads, _headDim).transpose(0, 1);
             var (allK, allV) = cache.Append(layer, ks, vs);
-            var mask = count > 1 ? Blocks.CausalMask(cache.Length, count, q.device).unsqueeze(0) : null;
-            var o = Blocks.Attention(qs, allK.unsqueeze(0), allV.unsqueeze(0), mask);
-            outs.Add(o.squeeze(0).transpose(0, 1).reshape(count, heads * headDim));
+            var o = Blocks.Attention(qs, allK.unsqueeze(0), allV.unsqueeze(0), _masks[i]);
+            outs.Add(o.squeeze(0).transpose(0, 1).reshape(count, _heads * _headDim));
         }
         return (outs.Count == 1 ? outs[0] : cat(outs, 0)).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>B sequences of T rows each (row = b*T + t) with an optional key mask [B, T] (false = padding); no cache.</summary>
-internal sealed class BatchPlan(long batch, long time, Tensor? keyMask, long heads, long kvHeads, long headDim) : IAttentionPlan
+/// <summary>
+/// B sequences of T rows each (row = b*T + t), no cache; query t of sequence b may read key s where
+/// <c>allowed[b or 0, t, s]</c>. A padded batch passes causal ∧ key mask; a GRPO group laid out as one sequence
+/// [prompt, completion 1, …, completion G] passes "the prompt and itself". The mask is built once per forward.
+/// </summary>
+internal sealed class BatchPlan(long batch, long time, Tensor allowed, long heads, long kvHeads, long headDim) : IAttentionPlan
 {
     public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v)
     {
@@ -41,26 +57,8 @@ internal sealed class BatchPlan(long batch, long time, Tensor? keyMask, long hea
         var qs = q.view(batch, time, heads, headDim).transpose(1, 2);
         var ks = k.view(batch, time, kvHeads, headDim).transpose(1, 2);
         var vs = v.view(batch, time, kvHeads, headDim).transpose(1, 2);
-        var allowed = Blocks.CausalMask(0, time, q.device).unsqueeze(0);
-        if (keyMask is not null) allowed = allowed.logical_and(keyMask.unsqueeze(1));
         var o = Blocks.Attention(qs, ks, vs, allowed);
         return o.transpose(1, 2).reshape(batch * time, heads * headDim).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>One sequence of N rows whose query i may read key j where <c>allowed[i, j]</c>; no cache. A GRPO group laid
-/// out as [prompt, completion 1, …, completion G], each completion seeing the prompt and itself, is one.</summary>
-internal sealed class MaskedPlan(Tensor allowed, long heads, long kvHeads, long headDim) : IAttentionPlan
-{
-    public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v)
-    {
-        using var scope = NewDisposeScope();
-        var n = q.shape[0];
-        var qs = q.view(1, n, heads, headDim).transpose(1, 2);
-        var ks = k.view(1, n, kvHeads, headDim).transpose(1, 2);
-        var vs = v.view(1, n, kvHeads, headDim).transpose(1, 2);
-        var o = Blocks.Attention(qs, ks, vs, allowed.unsqueeze(0));
-        return o.transpose(1, 2).reshape(n, heads * headDim).MoveToOuterDisposeScope();
     }
 }
 

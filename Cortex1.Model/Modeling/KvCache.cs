@@ -66,22 +66,20 @@ public sealed class KvCache : IDisposable
     {
         if (source._k.Length != _k.Length || source._kvHeads != _kvHeads || source._headDim != _headDim || source._dtype != _dtype)
             throw new ArgumentException("The caches belong to different models.", nameof(source));
-        using var scope = torch.NewDisposeScope();
+        Truncate(0);   // nothing of ours to keep, so Grow copies nothing
+        using var scope = NewDisposeScope();
         for (var layer = 0; layer < _k.Length; layer++)
         {
             if (source._k[layer] is not { } k || source._v[layer] is not { } v) continue;
-            var capacity = k.shape[1];
-            if ((_k[layer]?.shape[1] ?? 0) < capacity)
+            if ((_k[layer]?.shape[1] ?? 0) < source.Length)
             {
-                _k[layer]?.Dispose(); _v[layer]?.Dispose();
-                _k[layer] = zeros([_kvHeads, capacity, _headDim], _dtype, _device).DetachFromDisposeScope();
-                _v[layer] = zeros([_kvHeads, capacity, _headDim], _dtype, _device).DetachFromDisposeScope();
+                _k[layer] = Grow(_k[layer], k.shape[1]);
+                _v[layer] = Grow(_v[layer], v.shape[1]);
             }
             _k[layer]!.narrow(1, 0, source.Length).copy_(k.narrow(1, 0, source.Length));
             _v[layer]!.narrow(1, 0, source.Length).copy_(v.narrow(1, 0, source.Length));
         }
         Length = source.Length;
-        Tokens.Clear();
         Tokens.AddRange(source.Tokens);
     }
 

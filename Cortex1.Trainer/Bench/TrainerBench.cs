@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using Cortex1.Model;
+using Cortex1.Model.Bench;
 using Cortex1.Model.Chat;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Tiny;
@@ -18,17 +18,12 @@ public static class TrainerBench
 {
     public static int Run(string[] args)
     {
-        string Arg(string name, string def)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : def;
-        }
-        int Int(string name, string def) => int.Parse(Arg(name, def), CultureInfo.InvariantCulture);
-        var promptTokens = Int("--prompt", "2000");
-        var completion = Int("--completion", "64");
-        var generations = Int("--generations", "4");
-        var steps = Int("--steps", "2");
-        var quantization = Arg("--quantization", "nf4") switch
+        var cli = new BenchArgs(args);
+        var promptTokens = cli.Int("--prompt", 2000);
+        var completion = cli.Int("--completion", 64);
+        var generations = cli.Int("--generations", 4);
+        var steps = cli.Int("--steps", 2);
+        var quantization = cli.String("--quantization", "nf4") switch
         {
             "nf4" => Quantization.Nf4,
             "none" => Quantization.None,

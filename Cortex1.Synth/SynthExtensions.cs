@@ -14,7 +14,7 @@ public static class SynthExtensions
         services.AddMarketStore();
         services.AddSynthTeachers(configuration);
         services.Configure<SynthOptions>(configuration.GetSection(SynthOptions.Section));
-        services.AddSingleton(new RewardSystem(RewardWeights.From(configuration)));
+        services.AddSingleton(RewardSystem.From(configuration));
         services.AddSingleton<SynthStore>();
         services.AddSingleton<SynthRunner>();
         services.AddSingleton<SynthRuns>();

@@ -1,4 +1,5 @@
 using Cortex1.Data.Jobs;
+using Cortex1.Rewards;
 using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer;
@@ -10,6 +11,7 @@ public static class TrainerExtensions
     {
         builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection("Trainer"));
         builder.Services.AddSingleton<TrainingStore>();
+        builder.Services.AddSingleton(RewardSystem.From(builder.Configuration));
         builder.Services.AddJobHandler<TrainingRunHandler>();
         return builder;
     }

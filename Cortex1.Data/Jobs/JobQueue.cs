@@ -46,10 +46,18 @@ public sealed class JobQueue(NpgsqlDataSource db)
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>Claims the oldest job of one of <paramref name="kinds"/>, or returns null when none is claimable.</summary>
+    /// <summary>
+    /// Claims the oldest job of one of <paramref name="kinds"/>, or returns null when none is claimable. On the way it
+    /// fails the jobs whose worker died on their last attempt (lease expired, no attempt left): nothing could claim them
+    /// again, so without this they would show "running" for ever.
+    /// </summary>
     public async Task<Job?> ClaimAsync(string worker, IReadOnlyCollection<string> kinds, TimeSpan? lease = null, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"""
+            WITH abandoned AS (
+                UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(), lease_until = NULL,
+                       error = coalesce(error, 'The worker stopped during the last attempt (its lease expired).')
+                WHERE kind = ANY(@kinds) AND status = 'running' AND lease_until < now() AND attempts >= max_attempts)
             UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = @worker,
                    lease_until = now() + @lease, started_at = coalesce(started_at, now()), updated_at = now(), error = NULL
             WHERE id = (

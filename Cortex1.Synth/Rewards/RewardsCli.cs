@@ -17,7 +17,7 @@ public static class RewardsCli
     public static Task<int> RunAsync(string[] args, IConfiguration configuration)
     {
         RewardSystem system;
-        try { system = new RewardSystem(RewardWeights.From(configuration)); }
+        try { system = RewardSystem.From(configuration); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // Bad weights (negative, all zero, not a number) are a configuration error, not a crash.

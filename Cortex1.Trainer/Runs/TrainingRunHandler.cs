@@ -27,7 +27,8 @@ public sealed class TrainerOptions
 /// not recorded twice. The finished adapter lands in <c>adapters/{name}/</c>, where Inference serves it.
 /// </summary>
 public sealed partial class TrainingRunHandler(
-    TrainingStore store, BlobStore blobs, BlobMirror mirror, IOptions<TrainerOptions> options, ILogger<TrainingRunHandler> logger) : IJobHandler
+    TrainingStore store, BlobStore blobs, BlobMirror mirror, RewardSystem rewards, IOptions<TrainerOptions> options,
+    ILogger<TrainingRunHandler> logger) : IJobHandler
 {
     public string Kind => TrainingRunRequest.JobKind;
 
@@ -116,10 +117,10 @@ public sealed partial class TrainingRunHandler(
     }
 
     /// <summary>GRPO's reward: the composite score of the answer (reasoning in &lt;think&gt; is not scored) against the example's market data.</summary>
-    private static double Score(TrainingPrompt prompt, string completion)
+    private double Score(TrainingPrompt prompt, string completion)
     {
         var example = (TrainingExample)prompt.RewardContext!;
-        return RewardSystem.Default.Score(ThinkTags.AnswerOf(completion), new RewardContext(example.Market, example.Kind)).Total;
+        return rewards.Score(ThinkTags.AnswerOf(completion), new RewardContext(example.Market, example.Kind)).Total;
     }
 
     private static TrainingPrompt ToPrompt(TrainingExample e) => new(e.Id, [new ChatMessage("user", e.Prompt)], e);

@@ -54,6 +54,24 @@ public class JobQueueTests
     }
 
     [Fact]
+    public async Task AJobWhoseWorkerDiedOnItsLastAttemptIsFailedNotLeftRunning()
+    {
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var queue = new JobQueue(db);
+        var id = await queue.EnqueueAsync("test", new Payload(1), maxAttempts: 1);
+        Assert.Equal(id, (await queue.ClaimAsync("dead", ["test"], lease: TimeSpan.FromSeconds(1)))!.Id);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Null(await queue.ClaimAsync("alive", ["test"]));   // no attempt left to give it
+
+        var job = await queue.GetAsync(id);
+        Assert.Equal(JobStatus.Failed, job!.Status);
+        Assert.NotNull(job.FinishedAt);
+        Assert.Contains("lease expired", job.Error);
+        Assert.False(await queue.CompleteAsync<object>(id, "dead"));   // the dead worker's late write is fenced off
+    }
+
+    [Fact]
     public async Task RetryableFailureRequeuesUntilAttemptsRunOutPermanentFailsAtOnce()
     {
         await using var db = await PostgresServer.CreateDatabaseAsync();

@@ -3,6 +3,7 @@ using Cortex1.Data.Jobs;
 using Cortex1.Data.Storage;
 using Cortex1.Model;
 using Cortex1.Model.Loading;
+using Cortex1.Rewards;
 using Cortex1.TestSupport;
 using Cortex1.Trainer.Grpo;
 using Cortex1.Trainer.Runs;
@@ -91,7 +92,7 @@ public sealed class TrainingRunHandlerTests : IDisposable
     {
         var db = await PostgresServer.CreateDatabaseAsync();
         var blobs = await AzuriteServer.CreateStoreAsync();
-        var handler = new TrainingRunHandler(new TrainingStore(db), blobs, new BlobMirror(blobs),
+        var handler = new TrainingRunHandler(new TrainingStore(db), blobs, new BlobMirror(blobs), RewardSystem.Default,
             Options.Create(new TrainerOptions { CacheFolder = _cache }), NullLogger<TrainingRunHandler>.Instance);
         return (db, blobs, handler, new JobQueue(db));
     }

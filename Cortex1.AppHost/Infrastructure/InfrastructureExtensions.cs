@@ -11,8 +11,7 @@ namespace Cortex1.AppHost.Infrastructure;
 /// <summary>The two stores every service uses, whichever way they are provided.</summary>
 public sealed record Cortex1Infrastructure(
     IResourceBuilder<IResourceWithConnectionString> Database,
-    IResourceBuilder<IResourceWithConnectionString> Blobs,
-    string Mode);
+    IResourceBuilder<IResourceWithConnectionString> Blobs);
 
 /// <summary>Settings under <c>Infrastructure:</c> in the AppHost's configuration.</summary>
 public sealed class InfrastructureOptions
@@ -51,7 +50,7 @@ public static class InfrastructureExtensions
             .WithVolume("cortex1-azurite", "/data")
             .WithEndpoint(targetPort: 10000, name: "blob", scheme: "http");
         AddBlobHealthCheck(builder, azurite);
-        return new(db, azurite, "containers");
+        return new(db, azurite);
     }
 
     private static Cortex1Infrastructure AddLocal(IDistributedApplicationBuilder builder, InfrastructureOptions options)
@@ -107,7 +106,7 @@ public static class InfrastructureExtensions
             .WithEndpoint(port: options.AzuritePort, targetPort: options.AzuritePort, scheme: "http", name: "blob", isProxied: false);
         AddBlobHealthCheck(builder, azurite);
 
-        return new(postgres, azurite, "local");
+        return new(postgres, azurite);
     }
 
     private static void AddBlobHealthCheck<T>(IDistributedApplicationBuilder builder, IResourceBuilder<T> azurite) where T : IAzuriteResource

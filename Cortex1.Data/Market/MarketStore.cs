@@ -90,15 +90,17 @@ public sealed class MarketStore(NpgsqlDataSource db)
         return written;
     }
 
-    /// <summary>Every chain with at least one day, alphabetically.</summary>
-    public async Task<IReadOnlyList<MarketChain>> GetChainsAsync(CancellationToken ct = default)
+    /// <summary>Every chain with at least one day, alphabetically; with <paramref name="chain"/>, that chain only (an
+    /// index range, not a scan of the whole table: the market API asks this on every request).</summary>
+    public async Task<IReadOnlyList<MarketChain>> GetChainsAsync(CancellationToken ct = default, string? chain = null)
     {
         await using var cmd = db.CreateCommand("""
             SELECT chain, min(day), max(day), count(DISTINCT day)::int,
                    coalesce(array_agg(DISTINCT source ORDER BY source) FILTER (WHERE source <> @derived), '{}')
-            FROM market_metrics GROUP BY chain ORDER BY chain
+            FROM market_metrics WHERE (@chain::text IS NULL OR chain = @chain) GROUP BY chain ORDER BY chain
             """);
         cmd.Parameters.AddWithValue("derived", DerivedSource);
+        cmd.Parameters.AddWithValue("chain", NpgsqlTypes.NpgsqlDbType.Text, (object?)chain ?? DBNull.Value);
         var list = new List<MarketChain>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))

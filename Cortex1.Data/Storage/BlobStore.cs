@@ -27,8 +27,6 @@ public sealed record BlobItemInfo(string Container, string Name, long Size, Date
 /// </summary>
 public sealed class BlobStore(BlobServiceClient service)
 {
-    public BlobServiceClient Service => service;
-
     public async Task EnsureContainersAsync(CancellationToken ct = default)
     {
         foreach (var name in BlobContainers.All)
@@ -48,19 +46,6 @@ public sealed class BlobStore(BlobServiceClient service)
     {
         await using var stream = File.OpenRead(path);
         await UploadAsync(container, name, stream, ct);
-    }
-
-    /// <summary>Opens a stored file for reading; a missing file is a <see cref="FileNotFoundException"/>.</summary>
-    public async Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct = default)
-    {
-        try
-        {
-            return await Blob(container, name).OpenReadAsync(cancellationToken: ct);
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            throw new FileNotFoundException($"No blob '{name}' in container '{container}'.", $"{container}/{name}", e);
-        }
     }
 
     /// <summary>Reads a whole file in one request, so the text is one consistent version of it.</summary>

@@ -4,8 +4,8 @@ using Cortex1.Inference.Validation;
 
 namespace Cortex1.Inference.Adapters;
 
-/// <summary>One LoRA adapter being served: its model id, where it came from, when it was loaded.</summary>
-public sealed record AdapterInfo(string Name, string Source, DateTimeOffset LoadedAt, DateTimeOffset? Version);
+/// <summary>One LoRA adapter being served: its model id, when it was loaded, and the version (time) of its files.</summary>
+public sealed record AdapterInfo(string Name, DateTimeOffset LoadedAt, DateTimeOffset? Version);
 
 /// <summary>
 /// The models a request may name: the base model and every loaded adapter. Resolving a name is the

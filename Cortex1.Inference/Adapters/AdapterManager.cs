@@ -115,7 +115,7 @@ public sealed partial class AdapterManager(
         {
             throw ApiException.BadRequest($"Adapter '{name}' could not be loaded: {e.Message}", "lora_path", "invalid_adapter");
         }
-        var info = new AdapterInfo(name, source, DateTimeOffset.UtcNow, version ?? DateTimeOffset.UtcNow);
+        var info = new AdapterInfo(name, DateTimeOffset.UtcNow, version ?? DateTimeOffset.UtcNow);
         catalog.Add(info);
         LogLoaded(logger, name, source);
         return info;

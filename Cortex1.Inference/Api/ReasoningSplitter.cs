@@ -1,3 +1,6 @@
+using Cortex1.Model.Chat;
+using Cortex1.Model.Generation;
+
 namespace Cortex1.Inference.Api;
 
 /// <summary>
@@ -8,9 +11,6 @@ namespace Cortex1.Inference.Api;
 /// </summary>
 public sealed class ReasoningSplitter(bool reasoningModel)
 {
-    private const string Open = "<think>";
-    private const string Close = "</think>";
-
     private readonly bool _reasoningModel = reasoningModel;
     private bool _thinking = reasoningModel;
     private string _held = "";
@@ -23,15 +23,15 @@ public sealed class ReasoningSplitter(bool reasoningModel)
         if (!_thinking)
             return ("", Content(text));
         var buffer = _held + text;
-        var close = buffer.IndexOf(Close, StringComparison.Ordinal);
+        var close = buffer.IndexOf(ThinkTags.Close, StringComparison.Ordinal);
         if (close >= 0)
         {
             _thinking = false;
             _held = "";
-            return (Reasoning(buffer[..close]), Content(buffer[(close + Close.Length)..]));
+            return (Reasoning(buffer[..close]), Content(buffer[(close + ThinkTags.Close.Length)..]));
         }
         // Keep back an ending that may be the start of the closing tag.
-        var hold = Enumerable.Range(1, Math.Min(Close.Length - 1, buffer.Length)).LastOrDefault(k => buffer.EndsWith(Close[..k], StringComparison.Ordinal));
+        var hold = StopChecker.HeldBack(buffer, ThinkTags.Close);
         _held = buffer[^hold..];
         return (Reasoning(buffer[..^hold]), "");
     }
@@ -49,7 +49,7 @@ public sealed class ReasoningSplitter(bool reasoningModel)
         if (_reasoningStarted || text.Length == 0) return text;
         // Some checkpoints write the opening tag themselves; the leading newline is the template's.
         text = text.TrimStart();
-        text = text.StartsWith(Open, StringComparison.Ordinal) ? text[Open.Length..].TrimStart() : text;
+        text = text.StartsWith(ThinkTags.Open, StringComparison.Ordinal) ? text[ThinkTags.Open.Length..].TrimStart() : text;
         _reasoningStarted = text.Length > 0;
         return text;
     }

@@ -162,7 +162,7 @@ public sealed partial class BatchScheduler : IDisposable
             _telemetry.QueueDepth.Add(-1);
             if (job!.Cancellation.IsCancellationRequested)
             {
-                Release(job, "cancelled");
+                Release("cancelled");
                 continue;
             }
             KvCache cache;
@@ -175,7 +175,7 @@ public sealed partial class BatchScheduler : IDisposable
                 // Unloading waits for queued requests of that adapter, so this is a guard: were it gone, only this
                 // request would fail (an exception escaping here would fail every running sequence).
                 job.Events.TryWrite(new Failed(job.Choice, e.Message));
-                Release(job, "error");
+                Release("error");
                 continue;
             }
             var stops = new StopChecker(job.Parameters.IgnoreEos ? [] : model.Tokenizer.EosTokenIds, job.Parameters.StopStrings);
@@ -227,7 +227,7 @@ public sealed partial class BatchScheduler : IDisposable
             _active.RemoveAt(i);
             sequence.Dispose();
             RecordFinished(sequence);
-            Release(sequence.Job, sequence.FinishReason!);
+            Release(sequence.FinishReason!);
         }
     }
 
@@ -239,7 +239,7 @@ public sealed partial class BatchScheduler : IDisposable
             _telemetry.TokensPerSecond.Record((sequence.Generated - 1) / decoding);
     }
 
-    private void Release(GenerationJob job, string outcome)
+    private void Release(string outcome)
     {
         Interlocked.Decrement(ref _inFlight);
         _telemetry.Sequences.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -45,7 +45,7 @@ public static class MarketApiEndpoints
 
     private static async Task<Range> Window(MarketStore store, string chain, DateOnly? from, DateOnly? to, CancellationToken ct)
     {
-        var known = (await store.GetChainsAsync(ct)).FirstOrDefault(c => c.Chain == chain);
+        var known = (await store.GetChainsAsync(ct, chain)).SingleOrDefault();
         if (known is null)
             return new(default, default, Results.Problem($"No data for chain '{chain}'. GET /api/market/chains lists what is stored.",
                 statusCode: StatusCodes.Status404NotFound));

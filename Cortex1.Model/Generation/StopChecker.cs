@@ -24,11 +24,18 @@ public sealed class StopChecker(IEnumerable<int> stopTokens, IEnumerable<string>
             if (i >= 0) { Stopped = true; _held = ""; return buf[..i]; }
         }
         var hold = 0;
-        foreach (var s in _strings)
-            for (var k = Math.Min(s.Length - 1, buf.Length); k > hold; k--)
-                if (buf.EndsWith(s[..k], StringComparison.Ordinal)) { hold = k; break; }
+        foreach (var s in _strings) hold = Math.Max(hold, HeldBack(buf, s));
         _held = buf[^hold..];
         return buf[..^hold];
+    }
+
+    /// <summary>How many characters at the end of <paramref name="text"/> could be the start of <paramref name="marker"/>
+    /// (a stop string, a closing tag) and so must wait for the next delta. No allocation: this runs on every token.</summary>
+    public static int HeldBack(string text, string marker)
+    {
+        for (var k = Math.Min(marker.Length - 1, text.Length); k > 0; k--)
+            if (text.AsSpan(text.Length - k).SequenceEqual(marker.AsSpan(0, k))) return k;
+        return 0;
     }
 
     /// <summary>Releases held text at the end of generation (it did not become a stop string).</summary>

@@ -127,8 +127,9 @@ public sealed class LanguageModel : IDisposable
     /// <summary>
     /// Runs each sequence's new tokens after what its cache holds, all sequences in ONE forward: projections and MLP over
     /// the rows of every sequence (weights read, or NF4-dequantised, once), attention per sequence over its own cache,
-    /// each with its own adapter. Prefill of several prompts and a batched decode step are both this. Returns each
-    /// sequence's last-position logits (fp32).
+    /// each with its own adapter. Prefill of several prompts and a batched decode step are both this. Fresh caches given
+    /// the same tokens with the same adapter (a request's n choices, a GRPO group) share one run: the first one's cache is
+    /// copied into the others. Returns each sequence's last-position logits (fp32; shared ones are the same array).
     /// </summary>
     public float[][] Extend(IReadOnlyList<KvCache> caches, IReadOnlyList<int[]> tokens)
     {
@@ -140,6 +141,40 @@ public sealed class LanguageModel : IDisposable
             if (tokens[i].Length == 0) throw new ArgumentException("Every sequence needs at least one new token.", nameof(tokens));
             CheckRoom(caches[i], tokens[i].Length);
         }
+        var leaderOf = LeadersOf(caches, tokens);
+        var runs = Enumerable.Range(0, caches.Count).Where(i => leaderOf[i] == i).ToList();
+        var logitsOfRun = Run(runs.Select(i => caches[i]).ToList(), runs.Select(i => tokens[i]).ToList());
+        var result = new float[caches.Count][];
+        for (var r = 0; r < runs.Count; r++) result[runs[r]] = logitsOfRun[r];
+        for (var i = 0; i < caches.Count; i++)
+        {
+            if (leaderOf[i] == i) continue;
+            caches[i].CopyFrom(caches[leaderOf[i]]);
+            result[i] = result[leaderOf[i]];
+        }
+        return result;
+    }
+
+    /// <summary>For each sequence, the first earlier one it can copy: both caches empty, same adapter, same tokens.</summary>
+    static int[] LeadersOf(IReadOnlyList<KvCache> caches, IReadOnlyList<int[]> tokens)
+    {
+        var leaderOf = new int[caches.Count];
+        for (var i = 0; i < caches.Count; i++)
+        {
+            leaderOf[i] = i;
+            if (caches[i].Length != 0) continue;
+            for (var j = 0; j < i; j++)
+                if (leaderOf[j] == j && caches[j].Length == 0 && caches[j].Adapter == caches[i].Adapter && tokens[j].AsSpan().SequenceEqual(tokens[i]))
+                {
+                    leaderOf[i] = j;
+                    break;
+                }
+        }
+        return leaderOf;
+    }
+
+    float[][] Run(IReadOnlyList<KvCache> caches, IReadOnlyList<int[]> tokens)
+    {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var n = tokens.Sum(t => t.Length);

@@ -99,43 +99,31 @@ public sealed class Generator(LanguageModel model)
     public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default) =>
         Task.Run(() => GenerateBatch(requests, ct), ct);
 
-    /// <summary>Most prompt tokens in one prefill forward: distinct prompts are prefilled together up to this.</summary>
+    /// <summary>Most distinct prompt tokens in one prefill forward.</summary>
     const int PrefillTokenBudget = 8192;
 
     /// <summary>
-    /// Prefills every sequence and takes its first token. Sequences with the same prompt and adapter (a GRPO group of G
-    /// completions) share one prefill: the first one's cache is copied into the others, and each samples the same logits
-    /// with its own sampler. Distinct prompts are prefilled together, a token budget at a time.
+    /// Prefills every sequence and takes its first token, several prompts per forward. Sequences with the same prompt and
+    /// adapter (a GRPO group of G completions) share one prefill inside <see cref="LanguageModel.Extend"/>; each then
+    /// samples the same logits with its own sampler. A repeat of the previous prompt costs the budget nothing.
     /// </summary>
     void Prefill(List<Sequence> seqs, CancellationToken ct)
     {
-        var leaders = new List<Sequence>();
-        var leaderOf = new Dictionary<Sequence, Sequence>();
-        foreach (var s in seqs)
-        {
-            var leader = leaders.FirstOrDefault(l => l.Cache.Adapter == s.Cache.Adapter && l.Request.PromptTokens.SequenceEqual(s.Request.PromptTokens));
-            if (leader is null) leaders.Add(leader = s);
-            leaderOf[s] = leader;
-        }
-        var logits = new Dictionary<Sequence, float[]>();
-        for (var start = 0; start < leaders.Count;)
+        for (var start = 0; start < seqs.Count;)
         {
             ct.ThrowIfCancellationRequested();
-            var chunk = new List<Sequence> { leaders[start++] };
-            var tokens = chunk[0].Request.PromptTokens.Count;
-            while (start < leaders.Count && tokens + leaders[start].Request.PromptTokens.Count <= PrefillTokenBudget)
+            var end = start;
+            for (var tokens = 0; end < seqs.Count; end++)
             {
-                tokens += leaders[start].Request.PromptTokens.Count;
-                chunk.Add(leaders[start++]);
+                var prompt = seqs[end].Request.PromptTokens;
+                var added = end > start && prompt.SequenceEqual(seqs[end - 1].Request.PromptTokens) ? 0 : prompt.Count;
+                if (end > start && tokens + added > PrefillTokenBudget) break;
+                tokens += added;
             }
-            var results = model.Extend(chunk.Select(s => s.Cache).ToList(), chunk.Select(s => s.Request.PromptTokens.ToArray()).ToList());
-            for (var i = 0; i < chunk.Count; i++) logits[chunk[i]] = results[i];
-        }
-        foreach (var s in seqs)
-        {
-            var leader = leaderOf[s];
-            if (leader != s) s.Cache.CopyFrom(leader.Cache);
-            Accept(s, logits[leader]);
+            var chunk = seqs.GetRange(start, end - start);
+            var logits = model.Extend(chunk.Select(s => s.Cache).ToList(), chunk.Select(s => s.Request.PromptTokens.ToArray()).ToList());
+            for (var i = 0; i < chunk.Count; i++) Accept(chunk[i], logits[i]);
+            start = end;
         }
     }
 

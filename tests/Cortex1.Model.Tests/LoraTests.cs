@@ -121,4 +121,27 @@ public class LoraTests
         Assert.Throws<KeyNotFoundException>(() => model.ForwardGroup([1, 2], [[3]], "nope"));
         Assert.Throws<KeyNotFoundException>(() => model.NewCache("nope"));
     }
+
+    [Fact]
+    public void FreshCachesGivenTheSamePromptShareOnePrefillAndThenGoTheirOwnWays()
+    {
+        // A request's n choices: the same prompt and adapter in fresh caches. A base-model copy must not share with them.
+        using var model = TinyModels.Load("llama");
+        var ps = model.AddAdapter("x", new LoraConfig(2, 4, 0), seed: 1);
+        using (no_grad()) foreach (var p in ps) p.normal_(0, 0.3);
+        int[] prompt = [4, 8, 15, 16, 23, 42];
+        var caches = new[] { model.NewCache("x"), model.NewCache("x"), model.NewCache(null), model.NewCache("x") };
+        var together = model.Extend(caches, [prompt, prompt, prompt, prompt]);
+
+        using var alone = model.NewCache("x");
+        var expected = model.Prefill(alone, prompt);
+        foreach (var i in new[] { 0, 1, 3 }) Assert.True(TinyModels.MaxAbsDiff(expected, together[i]) < 1e-4, $"sequence {i}");
+        Assert.True(TinyModels.MaxAbsDiff(expected, together[2]) > 1e-3, "the base-model cache was prefilled on its own");
+        Assert.All(caches, c => Assert.Equal(prompt, c.Tokens));
+
+        // Different next tokens: each copied cache now holds its own continuation.
+        var next = model.DecodeStep([caches[0], caches[1]], [5, 6]);
+        Assert.True(TinyModels.MaxAbsDiff(model.DecodeStep([alone], [6])[0], next[1]) < 1e-4);
+        foreach (var c in caches) c.Dispose();
+    }
 }

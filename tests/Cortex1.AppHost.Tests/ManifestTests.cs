@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Hosting;
 
 namespace Cortex1.AppHost.Tests;
 
@@ -23,6 +24,8 @@ public class ManifestTests
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
                 await app.StartAsync(cts.Token);
+                // Publish mode writes the manifest and then stops the app: only then is the file whole.
+                await app.WaitForShutdownAsync(cts.Token);
             }
 
             using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(path));

@@ -16,8 +16,12 @@ public interface IJobHandler
 /// <summary>A failure that retrying cannot fix (bad input, a rejected API key): the job fails at once.</summary>
 public sealed class PermanentJobException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>What a handler sees of its job: the row, and a way to report progress (which also renews the lease).</summary>
-public sealed class JobContext(Job job, JobQueue queue, string worker)
+/// <summary>
+/// What a handler sees of its job: the row, and a way to report progress (which also renews the lease).
+/// <paramref name="onProgress"/>, when given, hears each report once it is recorded: a console runner prints
+/// them, and a test can stop the worker at an exact point of the job instead of racing it.
+/// </summary>
+public sealed class JobContext(Job job, JobQueue queue, string worker, Action<double, string?>? onProgress = null)
 {
     public Job Job => job;
     public string Worker => worker;
@@ -27,6 +31,7 @@ public sealed class JobContext(Job job, JobQueue queue, string worker)
     {
         if (!await queue.HeartbeatAsync(job.Id, worker, progress, message, ct: ct))
             throw new OperationCanceledException($"Job {job.Id} is no longer owned by {worker}.");
+        onProgress?.Invoke(progress, message);
     }
 }
 

@@ -1,10 +1,13 @@
 using Cortex1.Data;
 using Cortex1.Trainer;
 using Cortex1.Trainer.Bench;
+using Cortex1.Trainer.Cli;
 using Cortex1.Trainer.Runs;
 
-// `bench …`: SFT and GRPO step times on the tiny base (see TrainerBench); otherwise the service.
+// `bench …`: SFT and GRPO step times on the tiny base (see TrainerBench); `train …`: one run in this
+// process (see TrainCli); otherwise the service.
 if (args is ["bench", ..]) return TrainerBench.Run(args[1..]);
+if (TrainCli.IsCommand(args)) return await TrainCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

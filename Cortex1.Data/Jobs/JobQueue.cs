@@ -51,7 +51,17 @@ public sealed class JobQueue(NpgsqlDataSource db)
     /// fails the jobs whose worker died on their last attempt (lease expired, no attempt left): nothing could claim them
     /// again, so without this they would show "running" for ever.
     /// </summary>
-    public async Task<Job?> ClaimAsync(string worker, IReadOnlyCollection<string> kinds, TimeSpan? lease = null, CancellationToken ct = default)
+    public Task<Job?> ClaimAsync(string worker, IReadOnlyCollection<string> kinds, TimeSpan? lease = null, CancellationToken ct = default) =>
+        Claim(worker, kinds, null, lease, ct);
+
+    /// <summary>
+    /// Claims job <paramref name="id"/> if it is claimable (queued, or running with an expired lease, with attempts
+    /// left), or returns null: a command line runs the job it queued itself rather than the oldest in the queue.
+    /// </summary>
+    public Task<Job?> ClaimAsync(long id, string worker, string kind, TimeSpan? lease = null, CancellationToken ct = default) =>
+        Claim(worker, [kind], id, lease, ct);
+
+    private async Task<Job?> Claim(string worker, IReadOnlyCollection<string> kinds, long? id, TimeSpan? lease, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand($"""
             WITH abandoned AS (
@@ -62,7 +72,7 @@ public sealed class JobQueue(NpgsqlDataSource db)
                    lease_until = now() + @lease, started_at = coalesce(started_at, now()), updated_at = now(), error = NULL
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE kind = ANY(@kinds) AND attempts < max_attempts
+                WHERE kind = ANY(@kinds) AND attempts < max_attempts AND (@id::bigint IS NULL OR id = @id)
                   AND (status = 'queued' OR (status = 'running' AND lease_until < now()))
                 ORDER BY id
                 FOR UPDATE SKIP LOCKED
@@ -72,6 +82,7 @@ public sealed class JobQueue(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("worker", worker);
         cmd.Parameters.AddWithValue("kinds", kinds.ToArray());
         cmd.Parameters.AddWithValue("lease", lease ?? DefaultLease);
+        cmd.Parameters.AddWithValue("id", NpgsqlDbType.Bigint, (object?)id ?? DBNull.Value);
         return await ReadOne(cmd, ct);
     }
 
@@ -123,6 +134,23 @@ public sealed class JobQueue(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("worker", worker);
         cmd.Parameters.AddWithValue("error", error);
         cmd.Parameters.AddWithValue("retryable", retryable);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>
+    /// Gives a job back unfinished (its worker is shutting down or was interrupted): it is queued again at once, not
+    /// after its lease runs out, and the attempt is not counted, since nothing failed. Progress and the handler's own
+    /// records stay, so the next claim resumes it.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long id, string worker, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', locked_by = NULL, lease_until = NULL, updated_at = now(),
+                   attempts = greatest(attempts - 1, 0)
+            WHERE id = @id AND locked_by = @worker AND status = 'running'
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("worker", worker);
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 

@@ -36,13 +36,14 @@ public sealed class JobContext(Job job, JobQueue queue, string worker, Action<do
 }
 
 /// <summary>
-/// Polls the queue for the handlers' kinds and runs one job at a time. The lease is renewed in the
-/// background while the job runs, so a long step without progress reports is not taken away, while
-/// a killed process stops renewing and its job is picked up by the next worker.
+/// Polls the queue for the handlers' kinds and runs one job at a time through <see cref="JobRunner"/>. A worker
+/// that shuts down gives its job back; a killed one stops renewing its lease and the next worker picks the job up.
 /// </summary>
 public sealed partial class JobWorker(
     JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger, StorageReadiness? readiness = null) : BackgroundService
 {
+    private readonly JobRunner runner = new(queue, logger);
+
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     // At most 48 characters; a short host name makes the id shorter, so no fixed-length slice.
@@ -56,20 +57,20 @@ public sealed partial class JobWorker(
         if (readiness is not null) await readiness.WaitUntilReadyAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
-            Job? job = null;
             try
             {
-                job = await queue.ClaimAsync(WorkerId, byKind.Keys, ct: stoppingToken);
+                var job = await queue.ClaimAsync(WorkerId, byKind.Keys, ct: stoppingToken);
                 if (job is null)
                 {
                     await Task.Delay(PollInterval, stoppingToken);
                     continue;
                 }
-                await RunOne(job, byKind[job.Kind], stoppingToken);
+                await runner.RunAsync(job, byKind[job.Kind], WorkerId, ct: stoppingToken);
+                if (stoppingToken.IsCancellationRequested) return; // the runner gave the job back for the next worker
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return; // shutting down: the lease runs out and another worker resumes the job
+                return;
             }
             catch (Exception e)
             {
@@ -78,63 +79,6 @@ public sealed partial class JobWorker(
             }
         }
     }
-
-    private async Task RunOne(Job job, IJobHandler handler, CancellationToken stoppingToken)
-    {
-        LogClaimed(logger, job.Id, job.Kind, job.Attempts);
-        using var leaseCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var renew = RenewLease(job, leaseCts);
-        try
-        {
-            var result = await handler.RunAsync(new JobContext(job, queue, WorkerId), leaseCts.Token);
-            await queue.CompleteAsync(job.Id, WorkerId, result, CancellationToken.None);
-            LogDone(logger, job.Id);
-        }
-        catch (OperationCanceledException) when (leaseCts.IsCancellationRequested)
-        {
-            if (stoppingToken.IsCancellationRequested) throw;
-            LogLeaseLost(logger, job.Id);
-        }
-        catch (Exception e)
-        {
-            var permanent = e is PermanentJobException;
-            await queue.FailAsync(job.Id, WorkerId, e.Message, retryable: !permanent, CancellationToken.None);
-            LogFailed(logger, e, job.Id, permanent);
-        }
-        finally
-        {
-            await leaseCts.CancelAsync();
-            await renew.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
-
-    private async Task RenewLease(Job job, CancellationTokenSource cts)
-    {
-        var period = JobQueue.DefaultLease / 3;
-        while (!cts.IsCancellationRequested)
-        {
-            await Task.Delay(period, cts.Token);
-            var current = await queue.GetAsync(job.Id, cts.Token);
-            if (current is null || current.LockedBy != WorkerId ||
-                !await queue.HeartbeatAsync(job.Id, WorkerId, current.Progress, ct: cts.Token))
-            {
-                await cts.CancelAsync(); // someone else owns it now: stop working on it
-                return;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed job {JobId} ({Kind}), attempt {Attempt}")]
-    private static partial void LogClaimed(ILogger logger, long jobId, string kind, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} succeeded")]
-    private static partial void LogDone(ILogger logger, long jobId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was taken over by another worker; stopped")]
-    private static partial void LogLeaseLost(ILogger logger, long jobId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed (permanent: {Permanent})")]
-    private static partial void LogFailed(ILogger logger, Exception e, long jobId, bool permanent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling the job queue failed; retrying")]
     private static partial void LogPollFailed(ILogger logger, Exception e);

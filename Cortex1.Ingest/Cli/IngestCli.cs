@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cortex1.Data;
+using Cortex1.Data.CommandLine;
 using Cortex1.Data.Migrations;
 using Cortex1.Ingest.Flipside;
 using Cortex1.Ingest.OnChain;
@@ -18,9 +19,9 @@ namespace Cortex1.Ingest.Cli;
 /// </summary>
 public static class IngestCli
 {
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int BadSetup = 2;
+    public const int Ok = CommandLineHost.Ok;
+    public const int Failed = CommandLineHost.Failed;
+    public const int BadSetup = CommandLineHost.BadSetup;
 
     private static readonly string[] Commands = ["fetch", "load-embedded", "-h", "--help"];
 
@@ -70,15 +71,7 @@ public static class IngestCli
             return BadSetup;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            ApplicationName = typeof(IngestCli).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory, // appsettings.json next to the binary, whatever the cwd
-            Args = [],
-        });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = CommandLineHost.CreateBuilder(typeof(IngestCli));
         builder.Logging.AddFilter(typeof(MarketIngestor).FullName, LogLevel.Information); // Flipside query states
 
         if (request.Mode == IngestRunRequest.Fetch && string.IsNullOrWhiteSpace(builder.Configuration["Flipside:ApiKey"]))
@@ -86,18 +79,12 @@ public static class IngestCli
             await stderr.WriteLineAsync($"error: {new FlipsideNotConfiguredException().Message}");
             return BadSetup;
         }
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionNames.Database);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database) is { } missing)
         {
-            await stderr.WriteLineAsync($"""
-                error: ConnectionStrings:{ConnectionNames.Database} is not set, so there is no database to write to.
-                Set it in Cortex1.Ingest/appsettings.json or the environment, e.g.
-                  export ConnectionStrings__{ConnectionNames.Database}="Host=localhost;Port=5432;Username=postgres;Password=…;Database={ConnectionNames.Database}"
-                (when the AppHost runs, copy the cortexdb connection string from the Aspire dashboard).
-                """);
+            await stderr.WriteLineAsync($"error: {missing}");
             return BadSetup;
         }
-
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionNames.Database)!;
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddIngestCore(builder.Configuration);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Cortex1.Data;
+using Cortex1.Data.CommandLine;
 using Cortex1.Data.Domain;
 using Cortex1.Data.Migrations;
 using Cortex1.Data.Storage;
@@ -18,9 +19,9 @@ namespace Cortex1.Synth.Cli;
 /// </summary>
 public static class SynthCli
 {
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int BadSetup = 2;
+    public const int Ok = CommandLineHost.Ok;
+    public const int Failed = CommandLineHost.Failed;
+    public const int BadSetup = CommandLineHost.BadSetup;
 
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0] == "generate";
 
@@ -49,22 +50,12 @@ public static class SynthCli
     private static async Task<int> Execute(string size, string[] chains, string? teacher, string? name, string? version, double? gate, int seed,
         TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var builder = CommandLineHost.CreateBuilder(typeof(SynthCli));
+        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
         {
-            ApplicationName = typeof(SynthCli).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-            Args = [],
-        });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        foreach (var connection in (string[])[ConnectionNames.Database, ConnectionNames.Blobs])
-            if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connection)))
-            {
-                await stderr.WriteLineAsync($"error: ConnectionStrings:{connection} is not set. Set it in appsettings.json or as the environment variable ConnectionStrings__{connection} " +
-                    "(PostgreSQL for cortexdb, an Azure Storage or Azurite connection string for blobs), or start everything from Cortex1.AppHost.");
-                return BadSetup;
-            }
+            await stderr.WriteLineAsync($"error: {missing}");
+            return BadSetup;
+        }
 
         var hasKey = !string.IsNullOrWhiteSpace(builder.Configuration[$"{TeacherOptions.Section}:ApiKey"]);
         var request = new SynthRunRequest(size.ToLowerInvariant(), teacher ?? (hasKey ? TeacherFactory.OpenRouter : TeacherFactory.Offline),

@@ -16,7 +16,7 @@ public static class TrainingApi
         {
             if (request.Validate() is { } problem)
                 return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid training run");
-            if (await store.NameTakenAsync(request.Name, ct))
+            if (await store.JobOfAsync(request.Name, ct) is not null)
                 return Results.Problem($"A training run named '{request.Name}' exists already; pick another name.",
                     statusCode: StatusCodes.Status409Conflict, title: "Name taken");
             var id = await queue.EnqueueAsync(TrainingRunRequest.JobKind, request, ct: ct);

@@ -28,12 +28,12 @@ public sealed class TrainingStore(NpgsqlDataSource db)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>True when another run already uses this adapter name.</summary>
-    public async Task<bool> NameTakenAsync(string name, CancellationToken ct)
+    /// <summary>The job of the run that uses this adapter name, or null when the name is free.</summary>
+    public async Task<long?> JobOfAsync(string name, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("SELECT 1 FROM training_runs WHERE name = @name");
+        await using var cmd = db.CreateCommand("SELECT job_id FROM training_runs WHERE name = @name");
         cmd.Parameters.AddWithValue("name", name);
-        return await cmd.ExecuteScalarAsync(ct) is not null;
+        return await cmd.ExecuteScalarAsync(ct) as long?;
     }
 
     public Task RecordSftStepAsync(long jobId, int step, double loss, double seconds, CancellationToken ct) =>

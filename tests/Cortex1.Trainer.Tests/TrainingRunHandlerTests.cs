@@ -106,20 +106,8 @@ public sealed class TrainingRunHandlerTests : IDisposable
 
     private static async Task<TrainingRunRequest> RequestAsync(BlobStore blobs, int sft, int grpo)
     {
-        var dataset = $"t{Guid.NewGuid():N}"[..16];
-        var lines = Enumerable.Range(0, 2).Select(i => DatasetJson.ToLine(Example(i)));
-        await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/v1/train.jsonl", string.Join('\n', lines) + "\n");
+        var dataset = await TrainingData.UploadAsync(blobs);
         return new TrainingRunRequest($"adapter-{dataset}", dataset, "v1", BaseModel: "tiny", Quantization: "none",
             SftSteps: sft, GrpoSteps: grpo, NumGenerations: 2, MaxCompletionLength: 6, CheckpointEvery: 1);
-    }
-
-    private static TrainingExample Example(int i)
-    {
-        var days = Enumerable.Range(0, 5).Select(d => new MarketDay("bitcoin", new DateOnly(2021, 1, 1).AddDays(d),
-            new Dictionary<string, double> { [MetricNames.CloseUsd] = 30000 + 500 * d + i }, "embedded")).ToList();
-        return new TrainingExample($"ex{i}", TaskKind.MarketAnalysis, MarketCondition.Bull, "bitcoin", days[0].Day, days[^1].Day,
-            "offline-analyst", "Analyse [close_usd] for bitcoin.", "", "## Summary\nBitcoin rose.",
-            new MarketContext([new MarketSeries("bitcoin", days)]), new ExampleReward(0.8, 1, null, new Dictionary<string, double>()),
-            new Dictionary<string, string>());
     }
 }

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cortex1.Data.CommandLine;
+
+/// <summary>
+/// What the services' one-shot commands (<c>Cortex1.Ingest -- fetch</c>, <c>Cortex1.Synth -- generate</c>,
+/// <c>Cortex1.Trainer -- train</c>) share: a host configured like the service (appsettings.json next to the binary,
+/// whatever the working directory, then the environment) that logs warnings on one line, since the command prints
+/// its own progress, and the error a user sees when a connection string is missing.
+/// </summary>
+public static class CommandLineHost
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int BadSetup = 2;
+
+    public static HostApplicationBuilder CreateBuilder(Type command)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ApplicationName = command.Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        return builder;
+    }
+
+    /// <summary>The error for the first of <paramref name="names"/> that is not configured, or null when all are.</summary>
+    public static string? MissingConnection(IConfiguration configuration, params string[] names) =>
+        names.FirstOrDefault(n => string.IsNullOrWhiteSpace(configuration.GetConnectionString(n))) is { } name
+            ? $"""
+              ConnectionStrings:{name} is not set. Set it in appsettings.json or the environment, e.g.
+                export ConnectionStrings__{name}="{Example(name)}"
+              When the AppHost runs, copy the {name} connection string from the Aspire dashboard.
+              """
+            : null;
+
+    private static string Example(string name) => name switch
+    {
+        ConnectionNames.Database => $"Host=localhost;Port=5432;Username=postgres;Password=…;Database={ConnectionNames.Database}",
+        ConnectionNames.Blobs => "UseDevelopmentStorage=true", // Azurite on 127.0.0.1:10000; or an Azure Storage account's
+        _ => "…",
+    };
+}

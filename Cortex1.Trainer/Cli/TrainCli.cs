@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Cortex1.Data;
+using Cortex1.Data.CommandLine;
+using Cortex1.Data.Jobs;
+using Cortex1.Data.Migrations;
+using Cortex1.Data.Storage;
+using Cortex1.Trainer.Runs;
+
+namespace Cortex1.Trainer.Cli;
+
+/// <summary>
+/// <c>dotnet run -c Release --project Cortex1.Trainer -- train --config Cortex1.Trainer/configs/grpo/financial_reasoning.json --verbose</c>,
+/// in the seed's words: one training run in this process, with its progress on the console. The run is a
+/// <c>train</c> job like one queued through the API (same steps table, checkpoints, published adapter), claimed by
+/// this process; interrupted (Ctrl+C), the job is given back, and the same command resumes it from its last checkpoint.
+/// </summary>
+public static class TrainCli
+{
+    public static bool IsCommand(string[] args) => args is ["train", ..];
+
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default)
+    {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
+        var config = new Option<FileInfo?>("--config") { Description = "A JSON training run (the body of POST /api/training/runs); the options below override its fields." };
+        var name = new Option<string?>("--name") { Description = "Adapter name: published as adapters/{name}/ and served by Inference as the model {name}. Rerunning a name resumes or reports that run." };
+        var dataset = new Option<string?>("--dataset") { Description = "Data set name in blob storage (datasets/{dataset}/{version}/train.jsonl)." };
+        var version = new Option<string?>("--version") { Description = "Data set version." };
+        var baseModel = new Option<string?>("--base-model") { Description = "tiny, a local Hugging Face folder, or models/{prefix} in blob storage." };
+        var quantization = new Option<string?>("--quantization") { Description = "nf4 (QLoRA) or none." };
+        var sft = new Option<int?>("--sft-steps") { Description = "Supervised warm-up steps on the teacher's answers." };
+        var grpo = new Option<int?>("--grpo-steps") { Description = "GRPO steps." };
+        var generations = new Option<int?>("--num-generations") { Description = "Completions sampled per prompt (GRPO's group size G)." };
+        var completion = new Option<int?>("--max-completion-length") { Description = "Most tokens per sampled completion." };
+        var learningRate = new Option<double?>("--learning-rate") { Description = "AdamW learning rate." };
+        var beta = new Option<double?>("--beta") { Description = "Weight of the KL term against the base model." };
+        var rank = new Option<int?>("--lora-rank") { Description = "LoRA rank." };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints." };
+        var seed = new Option<int?>("--seed") { Description = "Seed for sampling." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log the services' information messages too (model load time and memory, adapter uploads)." };
+        var train = new Command("train", "Fine-tune a LoRA adapter with SFT warm-up and GRPO on a Synth data set, and publish it to blob storage.")
+        {
+            config, name, dataset, version, baseModel, quantization, sft, grpo, generations, completion, learningRate, beta, rank, checkpointEvery, seed, verbose,
+        };
+        train.SetAction(async (parse, ct) =>
+        {
+            TrainingRunRequest request;
+            try
+            {
+                request = await ReadConfigAsync(parse.GetValue(config), ct);
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return CommandLineHost.BadSetup;
+            }
+            request = request with
+            {
+                Name = parse.GetValue(name) ?? request.Name,
+                Dataset = parse.GetValue(dataset) ?? request.Dataset,
+                Version = parse.GetValue(version) ?? request.Version,
+                BaseModel = parse.GetValue(baseModel) ?? request.BaseModel,
+                Quantization = parse.GetValue(quantization) ?? request.Quantization,
+                SftSteps = parse.GetValue(sft) ?? request.SftSteps,
+                GrpoSteps = parse.GetValue(grpo) ?? request.GrpoSteps,
+                NumGenerations = parse.GetValue(generations) ?? request.NumGenerations,
+                MaxCompletionLength = parse.GetValue(completion) ?? request.MaxCompletionLength,
+                LearningRate = parse.GetValue(learningRate) ?? request.LearningRate,
+                Beta = parse.GetValue(beta) ?? request.Beta,
+                LoraRank = parse.GetValue(rank) ?? request.LoraRank,
+                CheckpointEvery = parse.GetValue(checkpointEvery) ?? request.CheckpointEvery,
+                Seed = parse.GetValue(seed) ?? request.Seed,
+            };
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
+            return await Execute(request, parse.GetValue(verbose), stdout, stderr, both.Token);
+        });
+        var root = new RootCommand("Cortex1 training.") { train };
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    private static async Task<TrainingRunRequest> ReadConfigAsync(FileInfo? file, CancellationToken ct)
+    {
+        if (file is null) return new TrainingRunRequest("", "", "");
+        if (!file.Exists) throw new FileNotFoundException($"No training config at '{file.FullName}'.");
+        await using var stream = file.OpenRead();
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<TrainingRunRequest>(stream, JsonSerializerOptions.Web, ct)
+                ?? throw new JsonException("it is null");
+        }
+        catch (JsonException e)
+        {
+            throw new JsonException($"'{file.FullName}' is not a training run: {e.Message}", e);
+        }
+    }
+
+    private static async Task<int> Execute(TrainingRunRequest request, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (request.Validate() is { } problem)
+        {
+            await stderr.WriteLineAsync($"error: {problem} (give it in --config or as an option; see --help).");
+            return CommandLineHost.BadSetup;
+        }
+        var builder = CommandLineHost.CreateBuilder(typeof(TrainCli));
+        if (verbose) builder.Logging.SetMinimumLevel(LogLevel.Information);
+        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
+        {
+            await stderr.WriteLineAsync($"error: {missing}");
+            return CommandLineHost.BadSetup;
+        }
+        builder.AddCortex1Data();
+        builder.AddTrainer();
+        using var host = builder.Build();
+        var services = host.Services;
+        var queue = services.GetRequiredService<JobQueue>();
+        var worker = $"cli:{Environment.MachineName}:{Environment.ProcessId}";
+        try
+        {
+            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
+            await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
+
+            // A name already used is the same run: report it if it is done, resume it if it is not.
+            var existing = await services.GetRequiredService<TrainingStore>().JobOfAsync(request.Name, ct);
+            var id = existing ?? await queue.EnqueueAsync(TrainingRunRequest.JobKind, request, ct: ct);
+            var job = await queue.GetAsync(id, ct) ?? throw new InvalidOperationException($"Job {id} vanished.");
+            if (job.Status == JobStatus.Succeeded)
+            {
+                await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
+                return CommandLineHost.Ok;
+            }
+            if (job.Status is JobStatus.Failed or JobStatus.Canceled)
+            {
+                await stderr.WriteLineAsync($"error: run '{request.Name}' (job {id}) {job.Status}: {job.Error}. Pick another --name to train again.");
+                return CommandLineHost.Failed;
+            }
+            if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } claimed)
+            {
+                await stderr.WriteLineAsync($"error: run '{request.Name}' (job {id}) is being trained by {job.LockedBy ?? "another worker"}: " +
+                    $"{job.ProgressMessage}. Follow it at /api/training/runs/{id} on the Trainer service.");
+                return CommandLineHost.Failed;
+            }
+
+            await stdout.WriteLineAsync($"{(existing is null ? "Training" : "Resuming")} '{request.Name}' (job {id}) on {request.BaseModel} " +
+                $"({request.Quantization}) with {request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
+            var clock = Stopwatch.StartNew();
+            var handler = services.GetServices<IJobHandler>().OfType<TrainingRunHandler>().Single();
+            var runner = new JobRunner(queue, services.GetRequiredService<ILogger<TrainingRunHandler>>());
+            var run = await runner.RunAsync(claimed, handler, worker,
+                (progress, message) => stdout.WriteLine($"[{progress,4:P0}] {clock.Elapsed:hh\\:mm\\:ss} {message}"), ct);
+            switch (run.Outcome)
+            {
+                case JobOutcome.Succeeded:
+                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(id, CancellationToken.None))?.Result?.RootElement}");
+                    return CommandLineHost.Ok;
+                case JobOutcome.Released:
+                    await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");
+                    return CommandLineHost.Failed;
+                case JobOutcome.LeaseLost:
+                    await stderr.WriteLineAsync($"error: another worker took job {id} over; follow it at /api/training/runs/{id} on the Trainer service.");
+                    return CommandLineHost.Failed;
+                default:
+                    var retry = run.Error is not PermanentJobException && claimed.Attempts < claimed.MaxAttempts;
+                    await stderr.WriteLineAsync($"error: {run.Error?.Message}{(retry ? " Run the same command again to retry it." : "")}");
+                    return CommandLineHost.Failed;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("Interrupted before training started.");
+            return CommandLineHost.Failed;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or Azure.RequestFailedException)
+        {
+            await stderr.WriteLineAsync($"error: storage: {e.Message}");
+            return CommandLineHost.Failed;
+        }
+    }
+}

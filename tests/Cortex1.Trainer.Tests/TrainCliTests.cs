@@ -1,0 +1,154 @@
+using Cortex1.Data;
+using Cortex1.Data.CommandLine;
+using Cortex1.Data.Storage;
+using Cortex1.TestSupport;
+using Cortex1.Trainer.Cli;
+using Cortex1.Trainer.Runs;
+using Npgsql;
+
+namespace Cortex1.Trainer.Tests;
+
+/// <summary>The <c>train</c> command in-process, configured through the environment as a user would.</summary>
+public sealed class TrainCliTests : IDisposable
+{
+    private readonly string _cache = Path.Combine(Path.GetTempPath(), $"cortex1-train-cli-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_cache)) Directory.Delete(_cache, true);
+    }
+
+    /// <summary>A console that tells a listener of each line as it is written.</summary>
+    private sealed class WatchedWriter(Action<string> onLine) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            onLine(value ?? "");
+        }
+    }
+
+    private async Task<(int Code, string Out, string Err)> Run(string[] args, string? db, Action<string>? onLine = null, CancellationToken stop = default)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            [$"ConnectionStrings__{ConnectionNames.Database}"] = db,
+            [$"ConnectionStrings__{ConnectionNames.Blobs}"] = await AzuriteServer.GetConnectionStringAsync(),
+            ["Trainer__CacheFolder"] = _cache,
+        };
+        var saved = settings.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        foreach (var (k, v) in settings) Environment.SetEnvironmentVariable(k, v);
+        try
+        {
+            var (stdout, stderr) = (new WatchedWriter(onLine ?? (_ => { })), new StringWriter());
+            var code = await TrainCli.RunAsync(args, stdout, stderr, stop);
+            return (code, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
+        }
+    }
+
+    private static string[] Train(string name, string dataset, int grpo) =>
+        ["train", "--name", name, "--dataset", dataset, "--version", "v1", "--base-model", "tiny", "--quantization", "none",
+         "--grpo-steps", $"{grpo}", "--num-generations", "2", "--max-completion-length", "6", "--checkpoint-every", "1"];
+
+    [Fact]
+    public async Task Trains_shows_progress_publishes_the_adapter_and_a_rerun_reports_it_done()
+    {
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var blobs = await AzuriteServer.CreateStoreAsync();
+        var dataset = await TrainingData.UploadAsync(blobs);
+        var name = $"cli-{dataset}";
+
+        var (code, stdout, stderr) = await Run([.. Train(name, dataset, 2), "--sft-steps", "1"], db.ConnectionString);
+        Assert.True(code == CommandLineHost.Ok, stderr + stdout);
+        Assert.Contains($"Training '{name}'", stdout);
+        Assert.Contains("sft step 1/1: loss", stdout);
+        Assert.Contains("grpo step 2/2: reward", stdout);
+        Assert.Contains($"adapters/{name}", stdout);
+        Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{name}/adapter_model.safetensors"));
+
+        (code, stdout, _) = await Run(Train(name, dataset, 2), db.ConnectionString);
+        Assert.Equal(CommandLineHost.Ok, code);
+        Assert.Contains("was trained already", stdout);
+    }
+
+    [Fact]
+    public async Task Interrupted_it_gives_the_job_back_and_the_same_command_resumes_it()
+    {
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var dataset = await TrainingData.UploadAsync(await AzuriteServer.CreateStoreAsync());
+        var name = $"cli-{dataset}";
+
+        using var ctrlC = new CancellationTokenSource();
+        var (code, _, stderr) = await Run(Train(name, dataset, 3), db.ConnectionString,
+            line => { if (line.Contains("grpo step 2/3", StringComparison.Ordinal)) ctrlC.Cancel(); }, ctrlC.Token);
+        Assert.Equal(CommandLineHost.Failed, code);
+        Assert.Contains("run the same command again to resume", stderr);
+        var store = new TrainingStore(db);
+        var job = (await store.JobOfAsync(name, default))!.Value;
+        await using (var cmd = db.CreateCommand($"SELECT status, attempts FROM jobs WHERE id = {job}"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            Assert.True(await r.ReadAsync());
+            Assert.Equal(("queued", 0), (r.GetString(0), r.GetInt32(1)));   // given back at once, no attempt spent
+        }
+        var before = await store.StepsAsync(job, default);
+
+        var (resumed, stdout, err) = await Run(Train(name, dataset, 3), db.ConnectionString);
+        Assert.True(resumed == CommandLineHost.Ok, err + stdout);
+        Assert.Contains($"Resuming '{name}' (job {job})", stdout);
+        Assert.DoesNotContain("grpo step 1/3", stdout);   // the checkpointed step is not trained again
+        var steps = await store.StepsAsync(job, default);
+        Assert.Equal(["grpo:0", "grpo:1", "grpo:2"], steps.Select(s => $"{s.Phase}:{s.Step}"));
+        Assert.Equal(before.Select(s => s.Seconds), steps.Take(before.Count).Select(s => s.Seconds));
+    }
+
+    [Fact]
+    public async Task Bad_configs_and_missing_settings_are_clear_errors()
+    {
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var folder = Directory.CreateDirectory(Path.Combine(_cache, "configs")).FullName;
+        var broken = Path.Combine(folder, "broken.json");
+        await File.WriteAllTextAsync(broken, "{ \"name\": ");
+        var good = Path.Combine(folder, "good.json");
+        await File.WriteAllTextAsync(good, """{ "name": "from-config", "dataset": "nope", "version": "v1", "baseModel": "tiny", "grpoSteps": 1 }""");
+
+        var (code, _, stderr) = await Run(["train", "--config", Path.Combine(folder, "absent.json")], db.ConnectionString);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("No training config at")));
+
+        (code, _, stderr) = await Run(["train", "--config", broken], db.ConnectionString);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("is not a training run")));
+
+        (code, _, stderr) = await Run(["train", "--dataset", "d", "--version", "v1"], db.ConnectionString);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("name must be")));
+
+        (code, _, stderr) = await Run(["train", "--config", good, "--num-generations", "1"], db.ConnectionString);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("numGenerations must be at least 2")));
+
+        (code, _, stderr) = await Run(["train", "--config", good], null);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("ConnectionStrings:cortexdb is not set")));
+
+        // A valid config whose data set is missing fails the run permanently, and says so again when rerun.
+        (code, _, stderr) = await Run(["train", "--config", good], db.ConnectionString);
+        Assert.Equal((CommandLineHost.Failed, true), (code, stderr.Contains("datasets/nope/v1/train.jsonl")));
+        (code, _, stderr) = await Run(["train", "--config", good], db.ConnectionString);
+        Assert.Equal((CommandLineHost.Failed, true), (code, stderr.Contains("Pick another --name")));
+    }
+
+    [Fact]
+    public void The_shipped_configs_are_valid_runs()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Cortex1.sln"))) root = root.Parent;
+        var configs = Directory.GetFiles(Path.Combine(root!.FullName, "Cortex1.Trainer", "configs", "grpo"), "*.json");
+        Assert.Contains(configs, c => c.EndsWith("financial_reasoning.json", StringComparison.Ordinal));
+        foreach (var config in configs)
+        {
+            var request = System.Text.Json.JsonSerializer.Deserialize<TrainingRunRequest>(File.ReadAllText(config), System.Text.Json.JsonSerializerOptions.Web)!;
+            Assert.True(request.Validate() is null, $"{config}: {request.Validate()}");
+        }
+    }
+}

@@ -103,6 +103,22 @@ public sealed class JobQueue(NpgsqlDataSource db)
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// Renews the lease only. The runner calls it in the background between progress reports; writing progress here
+    /// too would race the handler's own reports and could put back an older value.
+    /// </summary>
+    public async Task<bool> RenewLeaseAsync(long id, string worker, TimeSpan? lease = null, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET lease_until = now() + @lease, updated_at = now()
+            WHERE id = @id AND locked_by = @worker AND status = 'running'
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("worker", worker);
+        cmd.Parameters.AddWithValue("lease", lease ?? DefaultLease);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<bool> CompleteAsync<T>(long id, string worker, T? result = default, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand("""

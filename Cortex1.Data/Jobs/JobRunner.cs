@@ -69,9 +69,7 @@ public sealed partial class JobRunner(JobQueue queue, ILogger logger)
         while (!cts.IsCancellationRequested)
         {
             await Task.Delay(period, cts.Token);
-            var current = await queue.GetAsync(job.Id, cts.Token);
-            if (current is null || current.LockedBy != worker ||
-                !await queue.HeartbeatAsync(job.Id, worker, current.Progress, ct: cts.Token))
+            if (!await queue.RenewLeaseAsync(job.Id, worker, ct: cts.Token))
             {
                 await cts.CancelAsync(); // someone else owns it now: stop working on it
                 return;

@@ -145,12 +145,7 @@ public static class DerivedMetrics
     }
 
     /// <summary>Sample standard deviation (n − 1).</summary>
-    public static double? Volatility(IReadOnlyList<double>? r)
-    {
-        if (r is null || r.Count < 2) return null;
-        var mean = r.Average();
-        return Math.Sqrt(r.Sum(v => (v - mean) * (v - mean)) / (r.Count - 1));
-    }
+    private static double? Volatility(double[]? r) => r is null ? null : Statistics.SampleStdDev(r);
 
     private static double? Correlation(Dictionary<DateOnly, double> a, Dictionary<DateOnly, double> b, DateOnly t, int days)
     {
@@ -161,20 +156,7 @@ public static class DerivedMetrics
             var d = t.AddDays(-i);
             if (!a.TryGetValue(d, out xs[i]) || !b.TryGetValue(d, out ys[i])) return null;
         }
-        return Pearson(xs, ys);
+        return Statistics.Pearson(xs, ys);
     }
 
-    public static double? Pearson(IReadOnlyList<double> xs, IReadOnlyList<double> ys)
-    {
-        var mx = xs.Average();
-        var my = ys.Average();
-        double sxy = 0, sxx = 0, syy = 0;
-        for (var i = 0; i < xs.Count; i++)
-        {
-            sxy += (xs[i] - mx) * (ys[i] - my);
-            sxx += (xs[i] - mx) * (xs[i] - mx);
-            syy += (ys[i] - my) * (ys[i] - my);
-        }
-        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : null;
-    }
 }

@@ -234,17 +234,5 @@ internal sealed class MarketFacts
         return (x.ToArray(), y.ToArray());
     }
 
-    private static double Pearson(double[] x, double[] y)
-    {
-        int n = x.Length;
-        if (n < 3) return double.NaN;
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < n; i++)
-        {
-            sxy += (x[i] - mx) * (y[i] - my);
-            sxx += (x[i] - mx) * (x[i] - mx);
-            syy += (y[i] - my) * (y[i] - my);
-        }
-        return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
-    }
+    private static double Pearson(double[] x, double[] y) => x.Length < 3 ? double.NaN : Statistics.Pearson(x, y) ?? double.NaN;
 }

@@ -75,19 +75,10 @@ public sealed class WindowStatistics
         var mine = Series.Days.Skip(1).Select(d => d.Day).Zip(LogReturns).ToDictionary(p => p.First, p => p.Second);
         var pairs = other.Series.Days.Skip(1).Select(d => d.Day).Zip(other.LogReturns)
             .Where(p => mine.ContainsKey(p.First)).Select(p => (X: mine[p.First], Y: p.Second)).ToList();
-        if (pairs.Count < 5) return null;
-        double mx = pairs.Average(p => p.X), my = pairs.Average(p => p.Y);
-        double sxy = pairs.Sum(p => (p.X - mx) * (p.Y - my));
-        double sxx = pairs.Sum(p => (p.X - mx) * (p.X - mx)), syy = pairs.Sum(p => (p.Y - my) * (p.Y - my));
-        return sxx <= 0 || syy <= 0 ? null : sxy / Math.Sqrt(sxx * syy);
+        return pairs.Count < 5 ? null : Statistics.Pearson([.. pairs.Select(p => p.X)], [.. pairs.Select(p => p.Y)]);
     }
 
-    public static double StdDev(IReadOnlyList<double> xs)
-    {
-        if (xs.Count < 2) return 0;
-        var mean = xs.Average();
-        return Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1));
-    }
+    public static double StdDev(IReadOnlyList<double> xs) => Statistics.SampleStdDev([.. xs]) ?? 0;
 
     private static int IndexOfMax(IReadOnlyList<double> xs)
     {

@@ -179,7 +179,8 @@ public sealed partial class BatchScheduler : IDisposable
                 continue;
             }
             var stops = new StopChecker(job.Parameters.IgnoreEos ? [] : model.Tokenizer.EosTokenIds, job.Parameters.StopStrings);
-            admitted.Add(new Sequence(job, cache, new Sampler(job.Parameters.Sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops));
+            admitted.Add(new Sequence(job, cache, new TokenStream(new Sampler(job.Parameters.Sampling),
+                new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops, job.PromptTokens.Length, job.Parameters.MaxTokens, model.ContextLength)));
             tokens += job.PromptTokens.Length;
             _telemetry.Tokens.Add(job.PromptTokens.Length, new KeyValuePair<string, object?>("token.type", "prompt"));
         }
@@ -191,7 +192,7 @@ public sealed partial class BatchScheduler : IDisposable
             _telemetry.PrefillBatchSize.Record(admitted.Count);
             for (var i = 0; i < admitted.Count; i++)
             {
-                admitted[i].Advance(logits[i], model.ContextLength);
+                admitted[i].Advance(logits[i]);
                 _telemetry.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(admitted[i].Job.EnqueuedAt).TotalSeconds);
             }
         }
@@ -214,7 +215,7 @@ public sealed partial class BatchScheduler : IDisposable
         var logits = model.DecodeStep(batch.Select(s => s.Cache).ToList(), batch.Select(s => s.LastToken).ToList());
         _telemetry.BatchSize.Record(batch.Count);
         for (var i = 0; i < batch.Count; i++)
-            batch[i].Advance(logits[i], model.ContextLength);
+            batch[i].Advance(logits[i]);
     }
 
     /// <summary>Removes finished sequences, freeing their caches and their places.</summary>

@@ -12,8 +12,3 @@ public sealed record Finished(int Choice, string Reason, int CompletionTokens) :
 /// <summary>The engine failed on this sequence; the request reports it, the server carries on.</summary>
 public sealed record Failed(int Choice, string Message) : GenerationEvent(Choice);
 
-public static class FinishReasons
-{
-    public const string Stop = "stop";
-    public const string Length = "length";
-}

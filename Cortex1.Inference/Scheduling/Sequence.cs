@@ -5,46 +5,31 @@ using Cortex1.Model.Modeling;
 namespace Cortex1.Inference.Scheduling;
 
 /// <summary>
-/// A job being generated: its KV cache (which carries the job's adapter), sampler, and the engine's
-/// incremental decoder and stop checker that turn tokens into safe text deltas. Lives on the
-/// scheduler's loop thread only.
+/// A job being generated: its KV cache (which carries the job's adapter) and the engine's <see cref="TokenStream"/>,
+/// which samples, decodes and decides the finish exactly as the engine's own Generator does. This class only turns
+/// what the stream releases into the job's events. Lives on the scheduler's loop thread only.
 /// </summary>
-internal sealed class Sequence(GenerationJob job, KvCache cache, Sampler sampler, IncrementalDecoder decoder, StopChecker stops)
-    : IDisposable
+internal sealed class Sequence(GenerationJob job, KvCache cache, TokenStream stream) : IDisposable
 {
     public GenerationJob Job { get; } = job;
     public KvCache Cache { get; } = cache;
-    public int LastToken { get; private set; }
-    public int Generated { get; private set; }
+    public int LastToken => stream.LastToken;
+    public int Generated => stream.Generated;
     public string? FinishReason { get; private set; }
     public long FirstTokenAt { get; private set; }
 
     public bool Done => FinishReason is not null;
 
     /// <summary>Samples the next token from <paramref name="logits"/> and reports the text it adds.</summary>
-    public void Advance(float[] logits, int contextLength)
+    public void Advance(float[] logits)
     {
-        // Penalties see the whole sequence so far, as the engine's own Generator does.
-        var token = sampler.Sample(logits, Cache.Tokens);
-        if (Generated++ == 0) FirstTokenAt = Stopwatch.GetTimestamp();
-        LastToken = token;
-
-        if (stops.IsStopToken(token))
+        var text = stream.Accept(logits, Cache.Tokens);
+        if (stream.Generated == 1) FirstTokenAt = Stopwatch.GetTimestamp();
+        if (stream.FinishReason is { } reason)
         {
-            Finish(FinishReasons.Stop, stops.Push(decoder.Flush()) + stops.Flush());
-            return;
-        }
-        var text = stops.Push(decoder.Add(token));
-        if (stops.Stopped)
-        {
-            Finish(FinishReasons.Stop, text);
-            return;
-        }
-        // The client's limit is reached, or the next step would write past the model's context.
-        if (Generated >= Job.Parameters.MaxTokens || Job.PromptTokens.Length + Generated >= contextLength)
-        {
-            text += stops.Push(decoder.Flush());
-            Finish(stops.Stopped ? FinishReasons.Stop : FinishReasons.Length, text + stops.Flush());
+            if (text.Length > 0) Job.Events.TryWrite(new TextDelta(Job.Choice, text));
+            FinishReason = reason;
+            Job.Events.TryWrite(new Finished(Job.Choice, reason, Generated));
             return;
         }
         // One event per token, even when it adds no text yet (half a UTF-8 character, a held-back
@@ -59,18 +44,6 @@ internal sealed class Sequence(GenerationJob job, KvCache cache, Sampler sampler
     {
         FinishReason = "error";
         Job.Events.TryWrite(new Failed(Job.Choice, message));
-    }
-
-    private void Finish(string reason, string lastText)
-    {
-        Emit(lastText);
-        FinishReason = reason;
-        Job.Events.TryWrite(new Finished(Job.Choice, reason, Generated));
-    }
-
-    private void Emit(string text)
-    {
-        if (text.Length > 0) Job.Events.TryWrite(new TextDelta(Job.Choice, text));
     }
 
     public void Dispose() => Cache.Dispose();

@@ -9,7 +9,7 @@ public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens, Sampling
     IReadOnlyList<string>? StopStrings = null, IReadOnlyList<int>? StopTokens = null, string? Adapter = null);
 
 /// <summary>A streamed piece: text that is safe to show, the token that produced it (null on the final flush), and
-/// the finish reason on the last delta ("stop" or "length").</summary>
+/// the finish reason on the last delta (<see cref="FinishReasons"/>).</summary>
 public sealed record GenerationDelta(string Text, int? Token, string? FinishReason);
 
 /// <summary>A finished sequence. Tokens are the generated ids (a stop token included, as GRPO scores it); Text excludes
@@ -26,13 +26,11 @@ public sealed class Generator(LanguageModel model)
     {
         public required GenerationRequest Request { get; init; }
         public required KvCache Cache { get; init; }
-        public required Sampler Sampler { get; init; }
-        public required IncrementalDecoder Decoder { get; init; }
-        public required StopChecker Stops { get; init; }
+        public required TokenStream Stream { get; init; }
         public List<int> Generated { get; } = [];
         public StringBuilder Text { get; } = new();
-        public string? Finish { get; set; }
-        public int Next { get; set; }
+        public string? Finish => Stream.FinishReason;
+        public int Next => Stream.LastToken;
         public void Dispose() => Cache.Dispose();
     }
 
@@ -42,37 +40,21 @@ public sealed class Generator(LanguageModel model)
         if (r.MaxTokens <= 0) throw new ArgumentException("MaxTokens must be positive.");
         if (r.PromptTokens.Count >= model.ContextLength)
             throw new ArgumentException($"The prompt has {r.PromptTokens.Count} tokens; the context length is {model.ContextLength}.");
-        var cache = model.NewCache(r.Adapter);
+        var stops = new StopChecker(r.StopTokens ?? model.Tokenizer.EosTokenIds, r.StopStrings ?? []);
         return new Sequence
         {
             Request = r,
-            Cache = cache,
-            Sampler = new Sampler(r.Sampling),
-            Decoder = new IncrementalDecoder(model.Tokenizer, skipSpecial: true),
-            Stops = new StopChecker(r.StopTokens ?? model.Tokenizer.EosTokenIds, r.StopStrings ?? []),
+            Cache = model.NewCache(r.Adapter),
+            Stream = new TokenStream(new Sampler(r.Sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops,
+                r.PromptTokens.Count, r.MaxTokens, model.ContextLength),
         };
     }
 
     /// <summary>Samples from logits, records the token, and returns the text delta it releases (Finish set when done).</summary>
-    string Accept(Sequence s, float[] logits)
+    static string Accept(Sequence s, float[] logits)
     {
-        var token = s.Sampler.Sample(logits, s.Cache.Tokens);
-        s.Generated.Add(token);
-        s.Next = token;
-        string delta;
-        if (s.Stops.IsStopToken(token)) { s.Finish = "stop"; delta = s.Stops.Push(s.Decoder.Flush()) + s.Stops.Flush(); }
-        else
-        {
-            delta = s.Stops.Push(s.Decoder.Add(token));
-            if (s.Stops.Stopped) s.Finish = "stop";
-            else if (s.Generated.Count >= s.Request.MaxTokens || s.Cache.Length + 1 >= model.ContextLength)
-            {
-                s.Finish = "length";
-                delta += s.Stops.Push(s.Decoder.Flush());
-                if (s.Stops.Stopped) s.Finish = "stop";
-                else delta += s.Stops.Flush();
-            }
-        }
+        var delta = s.Stream.Accept(logits, s.Cache.Tokens);
+        s.Generated.Add(s.Stream.LastToken);
         s.Text.Append(delta);
         return delta;
     }

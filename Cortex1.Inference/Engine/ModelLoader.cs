@@ -69,13 +69,8 @@ public sealed partial class ModelLoader(
             return folder;
         }
 
-        var tiny = Path.Combine(_options.CacheFolder, "tiny", _options.TinyFamily);
-        if (!File.Exists(Path.Combine(tiny, "config.json")))
-        {
-            host.Report("creating the embedded tiny model");
-            await Task.Run(() => TinyModel.Create(tiny, _options.TinyFamily), ct);
-        }
-        return tiny;
+        host.Report("opening the embedded tiny model");
+        return await Task.Run(() => TinyModel.Embedded(_options.CacheFolder, _options.TinyFamily), ct);
     }
 
     /// <summary>Mirrors the blob prefix, retrying while storage is still coming up (a missing prefix is final).</summary>

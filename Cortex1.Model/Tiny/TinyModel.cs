@@ -26,6 +26,22 @@ public static class TinyModel
     public static readonly IReadOnlyList<string> Families = ["phi3", "qwen2", "llama"];
 
     /// <summary>
+    /// The embedded model's sizes: tiny, with phi-4's own context (16k tokens) so Synth's prompts and answers fit. The
+    /// Trainer trains on it and Inference serves it when no model is configured; with one seed and one set of sizes, an
+    /// adapter trained on it is served on the same weights and the same context.
+    /// </summary>
+    public static readonly TinyModelOptions EmbeddedOptions = new(MaxPositionEmbeddings: 16384);
+
+    public const int EmbeddedSeed = 1234;
+
+    /// <summary>The embedded model of <paramref name="family"/> under <paramref name="cacheFolder"/>, created on first use.</summary>
+    public static string Embedded(string cacheFolder, string family = "phi3")
+    {
+        var folder = Path.Combine(cacheFolder, "models", $"tiny-{family}-{EmbeddedOptions.MaxPositionEmbeddings / 1024}k");
+        return File.Exists(Path.Combine(folder, "config.json")) ? folder : Create(folder, family, EmbeddedSeed, EmbeddedOptions);
+    }
+
+    /// <summary>
     /// Writes the model into <paramref name="folder"/>. It is written beside it and renamed into place, so a reader (another
     /// server or job sharing the cache folder) never sees half a model; when the folder already holds one (config.json),
     /// for instance because a concurrent caller finished first, that one is kept.

@@ -33,8 +33,7 @@ public static class TrainerBench
         var folder = Path.Combine(Path.GetTempPath(), $"cortex1-trainer-bench-{Environment.ProcessId}");
         try
         {
-            TinyModel.Create(folder, "phi3", options: new TinyModelOptions(MaxPositionEmbeddings: 16384));
-            using var model = LanguageModel.Load(folder, new LoadOptions(quantization));
+            using var model = LanguageModel.Load(TinyModel.Embedded(folder), new LoadOptions(quantization));
             var prompt = PromptOf(model, promptTokens);
             var answer = string.Join(' ', Enumerable.Repeat("ETH rose 4.2% on the day while volume fell.", completion / 8 + 1));
             var options = new GrpoOptions { NumGenerations = generations, MaxCompletionLength = completion, Seed = 1 };

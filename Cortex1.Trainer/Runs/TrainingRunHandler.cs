@@ -143,14 +143,7 @@ public sealed partial class TrainingRunHandler(
 
     private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
     {
-        if (baseModel == "tiny")
-        {
-            var tiny = Path.Combine(options.Value.CacheFolder, "models", "tiny-phi3-16k");
-            // Phi-4's own context (16k tokens), so Synth's real prompts and answers fit.
-            if (!File.Exists(Path.Combine(tiny, "config.json")))
-                await Task.Run(() => TinyModel.Create(tiny, "phi3", options: new TinyModelOptions(MaxPositionEmbeddings: 16384)), ct);
-            return tiny;
-        }
+        if (baseModel == "tiny") return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
         if (baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
         {
             var prefix = baseModel[(BlobContainers.Models.Length + 1)..];

@@ -3,6 +3,7 @@ using Cortex1.Data.Jobs;
 using Cortex1.Data.Storage;
 using Cortex1.Model;
 using Cortex1.Model.Loading;
+using Cortex1.Model.Tiny;
 using Cortex1.Rewards;
 using Cortex1.TestSupport;
 using Cortex1.Trainer.Grpo;
@@ -44,7 +45,7 @@ public sealed class TrainingRunHandlerTests : IDisposable
         // The published adapter loads onto the base model as PEFT (what Inference does).
         var local = Path.Combine(_cache, "published");
         await new BlobMirror(blobs).MirrorAsync(BlobContainers.Adapters, request.Name, local, CancellationToken.None);
-        using var model = LanguageModel.Load(Path.Combine(_cache, "models", "tiny-phi3-16k"), new LoadOptions(Quantization.None));
+        using var model = LanguageModel.Load(TinyModel.Embedded(_cache), new LoadOptions(Quantization.None));
         model.LoadAdapter(request.Name, local);
         Assert.Contains(request.Name, model.Adapters);
     }

@@ -40,13 +40,21 @@ public sealed class Sampler(SamplingOptions options)
             }
             sum = probs.Take(keep).Sum();
         }
+        // The draw walks the kept tokens in id order, not probability order. Logits that differ in the last bits (the
+        // same sequence decoded alone or in a batch goes through different matmul kernels) reorder near-ties among
+        // thousands of similar tokens, and a walk in probability order would then land on another token for the same
+        // random number; in id order the same draw moves only as far as the probabilities do, so a seeded sequence
+        // samples the same tokens whatever it is batched with.
+        var ids = order.GetRange(0, keep).ToArray();
+        var weights = probs[..keep];
+        Array.Sort(ids, weights);
         var r = _random.NextDouble() * sum;
         for (var i = 0; i < keep; i++)
         {
-            r -= probs[i];
-            if (r <= 0) return order[i];
+            r -= weights[i];
+            if (r <= 0) return ids[i];
         }
-        return order[keep - 1];
+        return ids[keep - 1];
     }
 
     void ApplyPenalties(float[] l, IReadOnlyList<int> previous)

@@ -54,13 +54,18 @@ public class BlocksTests
         }
     }
 
-    [Fact]
-    public void AttentionWithCausalMaskAndGqaMatchesLoops()
+    [Theory]
+    [InlineData(3, false)]   // several queries: the fused kernel
+    [InlineData(3, true)]    // the reference ops
+    [InlineData(1, false)]   // one query (a decode step): the reference ops, reading the cache in place
+    public void AttentionWithCausalMaskAndGqaMatchesLoops(int t, bool reference)
     {
-        const int heads = 4, kvHeads = 2, t = 3, past = 2, s = past + t, d = 4;
+        const int heads = 4, kvHeads = 2, past = 2, d = 4;
+        var s = past + t;
         var q = Rand(heads * t * d, 6); var k = Rand(kvHeads * s * d, 7); var v = Rand(kvHeads * s * d, 8);
         using var mask = Blocks.CausalMask(past, t, CPU);
-        using var y = Blocks.Attention(tensor(q, [1, heads, t, d]), tensor(k, [1, kvHeads, s, d]), tensor(v, [1, kvHeads, s, d]), mask.unsqueeze(0));
+        Func<Tensor, Tensor, Tensor, Tensor?, Tensor> attention = reference ? Blocks.ReferenceAttention : Blocks.Attention;
+        using var y = attention(tensor(q, [1, heads, t, d]), tensor(k, [1, kvHeads, s, d]), tensor(v, [1, kvHeads, s, d]), mask.unsqueeze(0));
         var got = y.data<float>().ToArray();
         for (var h = 0; h < heads; h++)
         {
@@ -95,11 +100,33 @@ public class BlocksTests
         var v = randn([b, kvHeads, t, d], generator: new TorchSharp.torch.Generator(23));
         var keyMask = tensor(new[] { true, true, true, true, true, false, false, true, true, true }, [b, t]);
         var allowed = Blocks.CausalMask(0, t, CPU).unsqueeze(0).logical_and(keyMask.unsqueeze(1));
-        var expected = Blocks.Attention(q, k, v, allowed);
+        var expected = Blocks.ReferenceAttention(q, k, v, allowed);
         var fused = Blocks.FusedAttention(q, k, v, allowed);
         Assert.False(fused.isnan().any().item<bool>());
         Assert.True((fused - expected).abs().max().item<float>() < 1e-5);
-        var unmasked = (Blocks.FusedAttention(q, k, v, null) - Blocks.Attention(q, k, v, null)).abs().max().item<float>();
+        var unmasked = (Blocks.FusedAttention(q, k, v, null) - Blocks.ReferenceAttention(q, k, v, null)).abs().max().item<float>();
         Assert.True(unmasked < 1e-5, $"{unmasked}");
+    }
+
+    [Fact]
+    public void FusedAttentionHasTheReferenceGradients()
+    {
+        // Training backpropagates through the fused kernel: its gradients must be the reference ops' gradients.
+        using var scope = NewDisposeScope();
+        long heads = 4, kvHeads = 2, t = 6, d = 8;
+        Tensor Input(long h, int seed) => randn([1, h, t, d], generator: new TorchSharp.torch.Generator((ulong)seed)).requires_grad_();
+        var (q, k, v) = (Input(heads, 31), Input(kvHeads, 32), Input(kvHeads, 33));
+        var weights = randn([1, heads, t, d], generator: new TorchSharp.torch.Generator(34));
+        var allowed = Blocks.CausalMask(0, t, CPU).unsqueeze(0);
+        Tensor[] Gradients(Func<Tensor, Tensor, Tensor, Tensor?, Tensor> attention)
+        {
+            foreach (var x in new[] { q, k, v }) x.grad?.zero_();
+            (attention(q, k, v, allowed) * weights).sum().backward();
+            return [q.grad!.clone(), k.grad!.clone(), v.grad!.clone()];
+        }
+        var reference = Gradients(Blocks.ReferenceAttention);
+        var fused = Gradients(Blocks.FusedAttention);
+        for (var i = 0; i < 3; i++)
+            Assert.True((fused[i] - reference[i]).abs().max().item<float>() < 1e-5, $"gradient {i}");
     }
 }

@@ -24,7 +24,7 @@ public static class TrainCli
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
-        var config = new Option<FileInfo?>("--config") { Description = "A JSON training run (the body of POST /api/training/runs); the options below override its fields." };
+        var config = new Option<string?>("--config") { Description = "A JSON training run (the body of POST /api/training/runs); the options below override its fields." };
         var name = new Option<string?>("--name") { Description = "Adapter name: published as adapters/{name}/ and served by Inference as the model {name}. Rerunning a name resumes or reports that run." };
         var dataset = new Option<string?>("--dataset") { Description = "Data set name in blob storage (datasets/{dataset}/{version}/train.jsonl)." };
         var version = new Option<string?>("--version") { Description = "Data set version." };
@@ -61,7 +61,7 @@ public static class TrainCli
                 Name = parse.GetValue(name) ?? request.Name,
                 Dataset = parse.GetValue(dataset) ?? request.Dataset,
                 Version = parse.GetValue(version) ?? request.Version,
-                BaseModel = parse.GetValue(baseModel) ?? request.BaseModel,
+                BaseModel = BaseModelOf(parse.GetValue(baseModel) ?? request.BaseModel),
                 Quantization = parse.GetValue(quantization) ?? request.Quantization,
                 SftSteps = parse.GetValue(sft) ?? request.SftSteps,
                 GrpoSteps = parse.GetValue(grpo) ?? request.GrpoSteps,
@@ -80,11 +80,13 @@ public static class TrainCli
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 
-    private static async Task<TrainingRunRequest> ReadConfigAsync(FileInfo? file, CancellationToken ct)
+    private static async Task<TrainingRunRequest> ReadConfigAsync(string? path, CancellationToken ct)
     {
-        if (file is null) return new TrainingRunRequest("", "", "");
-        if (!file.Exists) throw new FileNotFoundException($"No training config at '{file.FullName}'.");
-        await using var stream = file.OpenRead();
+        if (path is null) return new TrainingRunRequest("", "", "");
+        var file = CommandLineHost.ResolveUserPath(path);
+        if (!File.Exists(file))
+            throw new FileNotFoundException($"No training config at '{path}'" + (Path.IsPathRooted(path) ? "." : $" (looked for '{file}')."));
+        await using var stream = File.OpenRead(file);
         try
         {
             return await JsonSerializer.DeserializeAsync<TrainingRunRequest>(stream, JsonSerializerOptions.Web, ct)
@@ -92,9 +94,17 @@ public static class TrainCli
         }
         catch (JsonException e)
         {
-            throw new JsonException($"'{file.FullName}' is not a training run: {e.Message}", e);
+            throw new JsonException($"'{file}' is not a training run: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// A local base-model folder given relative to where the command was typed becomes absolute: the job may be
+    /// resumed by the Trainer service, whose working directory is another.
+    /// </summary>
+    private static string BaseModelOf(string baseModel) =>
+        string.IsNullOrWhiteSpace(baseModel) || baseModel == "tiny" || baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal)
+            ? baseModel : CommandLineHost.ResolveUserPath(baseModel);
 
     private static async Task<int> Execute(TrainingRunRequest request, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {

@@ -68,23 +68,27 @@ public static class Blocks
     /// <summary>
     /// Scaled dot-product attention with grouped-query heads: q [B, heads, T, d], k/v [B, kvHeads, S, d].
     /// Query head h reads KV head h / (heads/kvHeads), as HF's repeat_kv does; we reshape q instead of copying K/V.
-    /// `allowed` [B or 1, T, S] (true = may attend) or null for "all".
+    /// `allowed` [B or 1, T, S] (true = may attend) or null for "all"; or `causal` (with no `allowed`, and T = S): query
+    /// i sees keys 0..i, which the fused kernel runs without building a [T, S] mask at all.
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false)
     {
         // Several queries per sequence (prefill, training) go through libtorch's fused kernel: on a GPU it never
         // materialises the [T, S] scores (long prompts × 40 heads would not fit), and on the CPU its flash kernel is far
         // faster than the ops below (3k-token SFT step on the tiny base ~9 → ~1 s, bf16 512-token prefill of the
         // qwen2-0.5b shape ~110 → ~460 tok/s). A decode step (one query) reads the cache in place here instead: the
         // fused path would first copy K/V to every query head, which made decode ~10 % slower.
-        if (q.device_type == DeviceType.CUDA || q.shape[2] > 1) return FusedAttention(q, k, v, allowed);
-        return ReferenceAttention(q, k, v, allowed);
+        if (causal && (allowed is not null || q.shape[2] != k.shape[2]))
+            throw new ArgumentException("Causal attention takes no mask and as many queries as keys.");
+        if (q.device_type == DeviceType.CUDA || q.shape[2] > 1) return FusedAttention(q, k, v, allowed, causal);
+        return ReferenceAttention(q, k, v, allowed, causal);
     }
 
     /// <summary><see cref="Attention"/> written out in ops: the definition the fused kernel is tested against.</summary>
-    public static Tensor ReferenceAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
+    public static Tensor ReferenceAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false)
     {
         using var scope = NewDisposeScope();
+        if (causal) allowed = CausalMask(0, q.shape[2], q.device).unsqueeze(0);
         long b = q.shape[0], heads = q.shape[1], t = q.shape[2], d = q.shape[3], kvHeads = k.shape[1], s = k.shape[2];
         var groups = heads / kvHeads;
         var qg = q.reshape(b, kvHeads, groups * t, d);
@@ -101,7 +105,7 @@ public static class Blocks
     /// K/V heads are repeated to the query heads (HF's repeat_kv), as this TorchSharp's SDPA has no GQA flag, and the
     /// mask is additive (0 / −1e9) so that a row with no allowed key gets uniform weights, not NaN, as in Attention.
     /// </summary>
-    public static Tensor FusedAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed)
+    public static Tensor FusedAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false)
     {
         using var scope = NewDisposeScope();
         long heads = q.shape[1], t = q.shape[2], kvHeads = k.shape[1], s = k.shape[2];
@@ -110,7 +114,7 @@ public static class Blocks
         var values = groups == 1 ? v : v.repeat_interleave(groups, dim: 1);
         Tensor? mask = null;
         if (allowed is not null) mask = zeros(allowed.shape, q.dtype, q.device).Fill(allowed.logical_not(), -1e9).view(-1, 1, t, s);
-        return nn.functional.scaled_dot_product_attention(q, keys, values, mask).MoveToOuterDisposeScope();
+        return nn.functional.scaled_dot_product_attention(q, keys, values, mask, is_casual: causal && mask is null).MoveToOuterDisposeScope();
     }
 
     /// <summary>Causal mask [T, S] for T new queries after `past` cached keys: query i sees keys 0..past+i.</summary>

@@ -64,7 +64,9 @@ public class BlocksTests
         var s = past + t;
         var q = Rand(heads * t * d, 6); var k = Rand(kvHeads * s * d, 7); var v = Rand(kvHeads * s * d, 8);
         using var mask = Blocks.CausalMask(past, t, CPU);
-        Func<Tensor, Tensor, Tensor, Tensor?, Tensor> attention = reference ? Blocks.ReferenceAttention : Blocks.Attention;
+        Func<Tensor, Tensor, Tensor, Tensor?, Tensor> attention = reference
+            ? (q, k, v, m) => Blocks.ReferenceAttention(q, k, v, m)
+            : (q, k, v, m) => Blocks.Attention(q, k, v, m);
         using var y = attention(tensor(q, [1, heads, t, d]), tensor(k, [1, kvHeads, s, d]), tensor(v, [1, kvHeads, s, d]), mask.unsqueeze(0));
         var got = y.data<float>().ToArray();
         for (var h = 0; h < heads; h++)
@@ -109,6 +111,21 @@ public class BlocksTests
     }
 
     [Fact]
+    public void CausalWithoutAMaskEqualsTheCausalMask()
+    {
+        // A fresh prompt and an unpadded batch run causal attention with no [T, S] mask; it must be the masked result.
+        using var scope = NewDisposeScope();
+        long heads = 4, kvHeads = 2, t = 7, d = 8;
+        var q = randn([2, heads, t, d], generator: new TorchSharp.torch.Generator(41));
+        var k = randn([2, kvHeads, t, d], generator: new TorchSharp.torch.Generator(42));
+        var v = randn([2, kvHeads, t, d], generator: new TorchSharp.torch.Generator(43));
+        var masked = Blocks.ReferenceAttention(q, k, v, Blocks.CausalMask(0, t, CPU).unsqueeze(0));
+        foreach (var got in new[] { Blocks.FusedAttention(q, k, v, null, causal: true), Blocks.ReferenceAttention(q, k, v, null, causal: true), Blocks.Attention(q, k, v, null, causal: true) })
+            Assert.True((got - masked).abs().max().item<float>() < 1e-5);
+        Assert.Throws<ArgumentException>(() => Blocks.Attention(q, k, v, Blocks.CausalMask(0, t, CPU).unsqueeze(0), causal: true));
+    }
+
+    [Fact]
     public void FusedAttentionHasTheReferenceGradients()
     {
         // Training backpropagates through the fused kernel: its gradients must be the reference ops' gradients.
@@ -124,8 +141,8 @@ public class BlocksTests
             (attention(q, k, v, allowed) * weights).sum().backward();
             return [q.grad!.clone(), k.grad!.clone(), v.grad!.clone()];
         }
-        var reference = Gradients(Blocks.ReferenceAttention);
-        var fused = Gradients(Blocks.FusedAttention);
+        var reference = Gradients((q, k, v, m) => Blocks.ReferenceAttention(q, k, v, m));
+        var fused = Gradients((q, k, v, m) => Blocks.FusedAttention(q, k, v, m));
         for (var i = 0; i < 3; i++)
             Assert.True((fused[i] - reference[i]).abs().max().item<float>() < 1e-5, $"gradient {i}");
     }

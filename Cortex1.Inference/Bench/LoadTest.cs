@@ -100,7 +100,7 @@ public static class LoadTest
             ["model"] = model,
             ["messages"] = new[] { new Dictionary<string, string> { ["role"] = "user", ["content"] = options.Prompt } },
             ["max_tokens"] = options.MaxTokens,
-            ["temperature"] = 0,
+            ["temperature"] = options.Temperature,
             ["ignore_eos"] = true,
             ["stream"] = true,
             ["stream_options"] = new Dictionary<string, bool> { ["include_usage"] = true },

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Cortex1.Inference.Bench;
 
 /// <summary>Command-line options of <c>loadtest</c>; a bad value is an <see cref="ArgumentException"/> naming it.</summary>
-public sealed record LoadTestOptions(Uri Url, string? Model, IReadOnlyList<int> Clients, int Requests, int MaxTokens, string Prompt, string? ApiKey)
+public sealed record LoadTestOptions(Uri Url, string? Model, IReadOnlyList<int> Clients, int Requests, int MaxTokens, string Prompt, string? ApiKey,
+    double Temperature = 0)
 {
     public static LoadTestOptions Parse(string[] args)
     {
@@ -14,7 +15,7 @@ public sealed record LoadTestOptions(Uri Url, string? Model, IReadOnlyList<int> 
                 throw new ArgumentException($"Expected '--option value', got '{args[i]}'.");
             values[args[i][2..]] = args[++i];
         }
-        var known = new[] { "url", "model", "clients", "requests", "max-tokens", "prompt", "api-key" };
+        var known = new[] { "url", "model", "clients", "requests", "max-tokens", "prompt", "api-key", "temperature" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
             throw new ArgumentException($"Unknown option --{unknown}.");
 
@@ -28,7 +29,10 @@ public sealed record LoadTestOptions(Uri Url, string? Model, IReadOnlyList<int> 
             Positive("requests", values.GetValueOrDefault("requests", "1")),
             Positive("max-tokens", values.GetValueOrDefault("max-tokens", "64")),
             values.GetValueOrDefault("prompt", "Summarise the state of the crypto market today in a few sentences."),
-            values.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("CORTEX1_API_KEY"));
+            values.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("CORTEX1_API_KEY"),
+            // 0 (greedy) measures the engine; 1 (OpenAI's default when a client sets none) includes sampling.
+            double.TryParse(values.GetValueOrDefault("temperature", "0"), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t is >= 0 and <= 2
+                ? t : throw new ArgumentException($"--temperature '{values["temperature"]}' must be a number in [0, 2]."));
     }
 
     private static int Positive(string name, string value) =>

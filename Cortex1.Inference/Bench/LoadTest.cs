@@ -16,13 +16,16 @@ public static class LoadTest
 {
     private const string Usage = """
         usage: loadtest [--url http://127.0.0.1:5000] [--model ID] [--clients 1,8] [--requests 1]
-                        [--max-tokens 64] [--prompt TEXT] [--api-key KEY | env CORTEX1_API_KEY]
-          --clients   comma-separated concurrency levels; one table row each
-          --requests  streaming requests per client, one after another
+                        [--max-tokens 64] [--temperature 0] [--prompt TEXT] [--api-key KEY | env CORTEX1_API_KEY]
+          --clients      comma-separated concurrency levels; one table row each
+          --requests     streaming requests per client, one after another
+          --temperature  0 = greedy (the engine alone); 1 = an SDK's default, sampling included
         """;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
         LoadTestOptions options;
         try
         {
@@ -30,8 +33,8 @@ public static class LoadTest
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(Usage);
+            stderr.WriteLine(e.Message);
+            stderr.WriteLine(Usage);
             return 2;
         }
 
@@ -39,18 +42,18 @@ public static class LoadTest
         if (options.ApiKey is not null)
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
         var model = options.Model ?? await FirstModelAsync(http);
-        Console.WriteLine($"load test: {options.Url} model {model}, {options.MaxTokens} tokens per stream, {options.Requests} request(s) per client");
+        stdout.WriteLine($"load test: {options.Url} model {model}, {options.MaxTokens} tokens per stream, {options.Requests} request(s) per client");
 
         await StreamAsync(http, model, options, Stopwatch.GetTimestamp()); // Warm-up: first-call costs stay out of the table.
-        Console.WriteLine();
-        Console.WriteLine("| clients | streams | TTFT p50 ms | TTFT p95 ms | per-stream decode tok/s | aggregate decode tok/s (all decoding) | aggregate tok/s (wall) | errors |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        stdout.WriteLine();
+        stdout.WriteLine("| clients | streams | TTFT p50 ms | TTFT p95 ms | per-stream decode tok/s | aggregate decode tok/s (all decoding) | aggregate tok/s (wall) | errors |");
+        stdout.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var clients in options.Clients)
-            Console.WriteLine(await RoundAsync(http, model, options, clients));
+            stdout.WriteLine(await RoundAsync(http, model, options, clients, stderr));
         return 0;
     }
 
-    private static async Task<string> RoundAsync(HttpClient http, string model, LoadTestOptions options, int clients)
+    private static async Task<string> RoundAsync(HttpClient http, string model, LoadTestOptions options, int clients, TextWriter stderr)
     {
         var start = Stopwatch.GetTimestamp();
         var results = await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
@@ -63,7 +66,7 @@ public static class LoadTest
         var ok = results.SelectMany(r => r).Where(r => r.Error is null).ToList();
         var errors = clients * options.Requests - ok.Count;
         foreach (var failed in results.SelectMany(r => r).Where(r => r.Error is not null).Take(3))
-            Console.Error.WriteLine($"  stream failed: {failed.Error}");
+            stderr.WriteLine($"  stream failed: {failed.Error}");
         if (ok.Count == 0)
             return $"| {clients} | 0 | - | - | - | - | - | {errors} |";
 

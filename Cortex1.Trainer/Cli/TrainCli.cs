@@ -39,10 +39,12 @@ public static class TrainCli
         var rank = new Option<int?>("--lora-rank") { Description = "LoRA rank." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints." };
         var seed = new Option<int?>("--seed") { Description = "Seed for sampling." };
+        var promptsPerStep = new Option<int?>("--prompts-per-step") { Description = "Prompts per optimiser step (each with its group of completions in GRPO)." };
         var verbose = new Option<bool>("--verbose") { Description = "Log the services' information messages too (model load time and memory, adapter uploads)." };
         var train = new Command("train", "Fine-tune a LoRA adapter with SFT warm-up and GRPO on a Synth data set, and publish it to blob storage.")
         {
-            config, name, dataset, version, baseModel, quantization, sft, grpo, generations, completion, learningRate, beta, rank, checkpointEvery, seed, verbose,
+            config, name, dataset, version, baseModel, quantization, sft, grpo, generations, completion, learningRate, beta, rank, checkpointEvery, seed,
+            promptsPerStep, verbose,
         };
         train.SetAction(async (parse, ct) =>
         {
@@ -72,6 +74,7 @@ public static class TrainCli
                 LoraRank = parse.GetValue(rank) ?? request.LoraRank,
                 CheckpointEvery = parse.GetValue(checkpointEvery) ?? request.CheckpointEvery,
                 Seed = parse.GetValue(seed) ?? request.Seed,
+                PromptsPerStep = parse.GetValue(promptsPerStep) ?? request.PromptsPerStep,
             };
             using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
             return await Execute(request, parse.GetValue(verbose), stdout, stderr, both.Token);

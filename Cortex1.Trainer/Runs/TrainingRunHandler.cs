@@ -88,11 +88,13 @@ public sealed partial class TrainingRunHandler(
         double? firstReward = null, lastReward = null;
 
         var sftStart = resume switch { null => 0, { Phase: "sft" } r => r.Step + 1, _ => request.SftSteps };
+        // Step s takes prompts s·P … s·P + P − 1 (wrapping), so a resumed run takes the same ones it would have.
+        List<int> Batch(int step) => [.. Enumerable.Range(step * request.PromptsPerStep, request.PromptsPerStep).Select(i => i % prompts.Count)];
         for (var step = sftStart; step < request.SftSteps; step++)
         {
-            var example = examples[step % examples.Count];
+            var batch = Batch(step).Select(i => (prompts[i], examples[i].Answer)).ToList();
             var started = DateTime.UtcNow;
-            var loss = await Task.Run(() => trainer.SftStep([(prompts[step % prompts.Count], example.Answer)]), ct);
+            var loss = await Task.Run(() => trainer.SftStep(batch), ct);
             await store.RecordSftStepAsync(jobId, step, loss, (DateTime.UtcNow - started).TotalSeconds, ct);
             await context.ReportProgressAsync((double)(step + 1) / total, $"sft step {step + 1}/{request.SftSteps}: loss {loss:F3}", ct);
             await CheckpointIfDueAsync(request, jobId, trainer, "sft", step, request.SftSteps, ct);
@@ -101,8 +103,8 @@ public sealed partial class TrainingRunHandler(
         var grpoStart = resume is { Phase: "grpo" } g ? g.Step + 1 : 0;
         for (var step = grpoStart; step < request.GrpoSteps; step++)
         {
-            var prompt = prompts[step % prompts.Count];
-            var metrics = await Task.Run(() => trainer.Step(step, [prompt], ct), ct);
+            var batch = Batch(step).Select(i => prompts[i]).ToList();
+            var metrics = await Task.Run(() => trainer.Step(step, batch, ct), ct);
             firstReward ??= metrics.RewardMean;
             lastReward = metrics.RewardMean;
             await store.RecordGrpoStepAsync(jobId, metrics, ct);

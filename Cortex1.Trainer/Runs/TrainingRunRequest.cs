@@ -7,6 +7,8 @@ namespace Cortex1.Trainer.Runs;
 /// <param name="Dataset">Data set name in blob storage (<c>datasets/{Dataset}/{Version}/train.jsonl</c>).</param>
 /// <param name="BaseModel"><c>tiny</c> (the embedded tiny Phi-4-architecture model), a local folder, or <c>models/{prefix}</c> in blob storage.</param>
 /// <param name="Quantization"><c>nf4</c> (QLoRA) or <c>none</c>.</param>
+/// <param name="PromptsPerStep">Prompts per optimiser step (each with its group of <c>NumGenerations</c> completions in
+/// GRPO, or its teacher answer in SFT): more prompts per update, less noisy gradients, proportionally slower steps.</param>
 public sealed partial record TrainingRunRequest(
     string Name,
     string Dataset,
@@ -21,7 +23,8 @@ public sealed partial record TrainingRunRequest(
     double Beta = 0.04,
     int LoraRank = 16,
     int CheckpointEvery = 10,
-    int Seed = 1234)
+    int Seed = 1234,
+    int PromptsPerStep = 1)
 {
     public const string JobKind = "train";
 
@@ -42,5 +45,6 @@ public sealed partial record TrainingRunRequest(
         Beta < 0 ? "beta must be ≥ 0" :
         LoraRank is < 1 or > 256 ? "loraRank must be in [1, 256]" :
         CheckpointEvery < 1 ? "checkpointEvery must be ≥ 1" :
+        PromptsPerStep is < 1 or > 64 ? "promptsPerStep must be in [1, 64]" :
         null;
 }

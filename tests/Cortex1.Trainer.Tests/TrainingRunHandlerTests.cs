@@ -81,6 +81,23 @@ public sealed class TrainingRunHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task SeveralPromptsPerStepTrainOnABatchOfGroups()
+    {
+        // Two prompts per step: SFT on a batch of two answers, GRPO on two groups of completions (the padded-batch path).
+        var (db, blobs, handler, queue) = await SetUpAsync();
+        var request = await RequestAsync(blobs, sft: 1, grpo: 2) with { PromptsPerStep = 2 };
+        var job = await ClaimAsync(queue, request);
+
+        await handler.RunAsync(new JobContext(job, queue, "w"), CancellationToken.None);
+
+        var steps = await new TrainingStore(db).StepsAsync(job.Id, CancellationToken.None);
+        Assert.Equal(["sft:0", "grpo:0", "grpo:1"], steps.Select(s => $"{s.Phase}:{s.Step}"));
+        Assert.All(steps, s => Assert.True(double.IsFinite(s.Loss)));
+        Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{request.Name}/adapter_model.safetensors"));
+        Assert.Equal("promptsPerStep must be in [1, 64]", (request with { PromptsPerStep = 0 }).Validate());
+    }
+
+    [Fact]
     public async Task AMissingDataSetFailsTheJobPermanently()
     {
         var (_, _, handler, queue) = await SetUpAsync();

@@ -51,8 +51,7 @@ public static class ChatCompletionsApi
         var content = Enumerable.Range(0, reply.N).Select(_ => new StringBuilder()).ToArray();
         var reasoning = Enumerable.Range(0, reply.N).Select(_ => new StringBuilder()).ToArray();
         var splitters = Enumerable.Range(0, reply.N).Select(_ => new ReasoningSplitter(reply.ReasoningModel)).ToArray();
-        var finish = new string?[reply.N];
-        var completionTokens = 0;
+        var tally = new ChoiceTally(reply);
         await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
         {
             var (thought, answer) = e switch
@@ -64,18 +63,13 @@ public static class ChatCompletionsApi
             };
             reasoning[e.Choice].Append(thought);
             content[e.Choice].Append(answer);
-            if (e is Finished done)
-            {
-                finish[e.Choice] = done.Reason;
-                completionTokens += done.CompletionTokens;
-            }
+            if (e is Finished done) tally.Record(done);
         }
-        var usage = new Usage(reply.PromptTokens, completionTokens);
         var choices = Enumerable.Range(0, reply.N)
-            .Select(i => new ChatChoice(i, new AssistantMessage(content[i].ToString(), reply.ReasoningModel ? reasoning[i].ToString() : null), finish[i]!))
+            .Select(i => new ChatChoice(i, new AssistantMessage(content[i].ToString(), reply.ReasoningModel ? reasoning[i].ToString() : null), tally.FinishReasons[i]!))
             .ToList();
-        await http.Response.WriteAsJsonAsync(new ChatCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.ChatCompletion, cancellationToken: ct);
-        return new Outcome(usage, finish);
+        await http.Response.WriteAsJsonAsync(new ChatCompletion(reply.Id, reply.Created, reply.Model, choices, tally.Usage), OpenAiJson.Default.ChatCompletion, cancellationToken: ct);
+        return tally.Outcome;
     }
 
     private static async Task<Outcome> StreamAsync(HttpContext http, Reply reply, ChannelReader<GenerationEvent> events, bool includeUsage, CancellationToken ct)
@@ -90,14 +84,13 @@ public static class ChatCompletionsApi
             await Send(choice, new Delta(Role: "assistant", Content: ""));
 
         var splitters = Enumerable.Range(0, reply.N).Select(_ => new ReasoningSplitter(reply.ReasoningModel)).ToArray();
-        var finish = new string?[reply.N];
-        var completionTokens = 0;
+        var tally = new ChoiceTally(reply);
         await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
         {
             if (e is Failed failed)
             {
                 await sse.WriteErrorAsync(Reply.EngineFailure(failed).ToResponse(), ct);
-                return new Outcome(new Usage(reply.PromptTokens, completionTokens), finish);
+                return tally.Outcome;
             }
             var (thought, answer) = e is TextDelta delta ? splitters[e.Choice].Push(delta.Text) : splitters[e.Choice].Flush();
             // Every token gets a chunk (content "" when it adds no text yet); the flush at the end only when it has text.
@@ -105,15 +98,13 @@ public static class ChatCompletionsApi
                 await Send(e.Choice, new Delta(Content: answer.Length > 0 || thought.Length == 0 ? answer : null, ReasoningContent: thought.Length > 0 ? thought : null));
             if (e is Finished done)
             {
-                finish[e.Choice] = done.Reason;
-                completionTokens += done.CompletionTokens;
+                tally.Record(done);
                 await Send(e.Choice, new Delta(), done.Reason);
             }
         }
-        var usage = new Usage(reply.PromptTokens, completionTokens);
         if (includeUsage)
-            await sse.WriteAsync(new ChatCompletionChunk(reply.Id, reply.Created, reply.Model, [], usage), OpenAiJson.Default.ChatCompletionChunk, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(reply.Id, reply.Created, reply.Model, [], tally.Usage), OpenAiJson.Default.ChatCompletionChunk, ct);
         await sse.DoneAsync(ct);
-        return new Outcome(usage, finish);
+        return tally.Outcome;
     }
 }

@@ -49,21 +49,19 @@ public static class CompletionsApi
     private static async Task<Outcome> AnswerAsync(HttpContext http, Reply reply, ChannelReader<GenerationEvent> events, string[] echo, CancellationToken ct)
     {
         var text = echo.Select(e => new StringBuilder(e)).ToArray();
-        var finish = new string?[reply.N];
-        var completionTokens = 0;
+        var tally = new ChoiceTally(reply);
         await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
         {
             switch (e)
             {
                 case TextDelta delta: text[e.Choice].Append(delta.Text); break;
-                case Finished done: finish[e.Choice] = done.Reason; completionTokens += done.CompletionTokens; break;
+                case Finished done: tally.Record(done); break;
                 case Failed failed: throw Reply.EngineFailure(failed);
             }
         }
-        var usage = new Usage(reply.PromptTokens, completionTokens);
-        var choices = Enumerable.Range(0, reply.N).Select(i => new TextChoice(text[i].ToString(), i, finish[i])).ToList();
-        await http.Response.WriteAsJsonAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, choices, usage), OpenAiJson.Default.TextCompletion, cancellationToken: ct);
-        return new Outcome(usage, finish);
+        var choices = Enumerable.Range(0, reply.N).Select(i => new TextChoice(text[i].ToString(), i, tally.FinishReasons[i])).ToList();
+        await http.Response.WriteAsJsonAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, choices, tally.Usage), OpenAiJson.Default.TextCompletion, cancellationToken: ct);
+        return tally.Outcome;
     }
 
     private static async Task<Outcome> StreamAsync(HttpContext http, Reply reply, ChannelReader<GenerationEvent> events, string[] echo, bool includeUsage, CancellationToken ct)
@@ -77,8 +75,7 @@ public static class CompletionsApi
         for (var choice = 0; choice < reply.N; choice++)
             if (echo[choice].Length > 0) await Send(choice, echo[choice]);
 
-        var finish = new string?[reply.N];
-        var completionTokens = 0;
+        var tally = new ChoiceTally(reply);
         await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
         {
             switch (e)
@@ -87,19 +84,17 @@ public static class CompletionsApi
                     await Send(e.Choice, delta.Text);
                     break;
                 case Finished done:
-                    finish[e.Choice] = done.Reason;
-                    completionTokens += done.CompletionTokens;
+                    tally.Record(done);
                     await Send(e.Choice, "", done.Reason);
                     break;
                 case Failed failed:
                     await sse.WriteErrorAsync(Reply.EngineFailure(failed).ToResponse(), ct);
-                    return new Outcome(new Usage(reply.PromptTokens, completionTokens), finish);
+                    return tally.Outcome;
             }
         }
-        var usage = new Usage(reply.PromptTokens, completionTokens);
         if (includeUsage)
-            await sse.WriteAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, [], usage), OpenAiJson.Default.TextCompletion, ct);
+            await sse.WriteAsync(new TextCompletion(reply.Id, reply.Created, reply.Model, [], tally.Usage), OpenAiJson.Default.TextCompletion, ct);
         await sse.DoneAsync(ct);
-        return new Outcome(usage, finish);
+        return tally.Outcome;
     }
 }

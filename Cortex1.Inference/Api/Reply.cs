@@ -17,3 +17,21 @@ internal sealed record Reply(string Id, long Created, string Model, int PromptTo
 
 /// <summary>How an answer ended, for the request's span.</summary>
 internal sealed record Outcome(Usage Usage, IReadOnlyList<string?> FinishReasons);
+
+/// <summary>Each choice's finish reason and the completion tokens, tallied as the choices' <see cref="Finished"/> events arrive.</summary>
+internal sealed class ChoiceTally(Reply reply)
+{
+    private int _completionTokens;
+
+    public string?[] FinishReasons { get; } = new string?[reply.N];
+
+    public void Record(Finished done)
+    {
+        FinishReasons[done.Choice] = done.Reason;
+        _completionTokens += done.CompletionTokens;
+    }
+
+    public Usage Usage => new(reply.PromptTokens, _completionTokens);
+
+    public Outcome Outcome => new(Usage, FinishReasons);
+}

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Cortex1.Trainer.Bench;
 
 /// <summary>
-/// `bench [--prompt 2000] [--completion 64] [--generations 4] [--steps 2] [--quantization nf4|none]`: SFT and GRPO steps
+/// `bench [--prompt 2000] [--completion 64] [--generations 4] [--steps 2] [--prompts 1] [--quantization nf4|none]`: SFT and GRPO steps
 /// on the tiny Phi-4-architecture base with Phi-4's 16k context (what the train job uses without a GPU), on prompts of the
 /// given token length; prints seconds per step and peak memory as a table, the last line machine-readable.
 /// </summary>
@@ -23,6 +23,7 @@ public static class TrainerBench
         var completion = cli.Int("--completion", 64);
         var generations = cli.Int("--generations", 4);
         var steps = cli.Int("--steps", 2);
+        var promptsPerStep = cli.Int("--prompts", 1);
         var quantization = cli.String("--quantization", "nf4") switch
         {
             "nf4" => Quantization.Nf4,
@@ -41,7 +42,7 @@ public static class TrainerBench
             using var trainer = new GrpoTrainer(model, options, (_, text) => Math.Min(1.0, text.Length / 400.0));
             var tokens = model.Tokenizer.Encode(model.ChatTemplate.Render(prompt.Messages, addGenerationPrompt: true), allowSpecial: true).Length;
 
-            Console.WriteLine($"tiny phi3 (16k context), {quantization}, prompt {tokens} tokens, completion ≤ {completion}, {generations} generations");
+            Console.WriteLine($"tiny phi3 (16k context), {quantization}, {promptsPerStep} prompt(s) of {tokens} tokens per step, completion ≤ {completion}, {generations} generations");
             Console.WriteLine("| phase | step | seconds | peak RSS MB |");
             Console.WriteLine("| --- | ---: | ---: | ---: |");
             var sft = new List<double>();
@@ -50,7 +51,7 @@ public static class TrainerBench
             for (var s = 0; s < steps; s++)
             {
                 var clock = Stopwatch.StartNew();
-                trainer.SftStep([(prompt, answer)]);
+                trainer.SftStep([.. Enumerable.Repeat((prompt, answer), promptsPerStep)]);
                 sft.Add(clock.Elapsed.TotalSeconds);
                 peak = Math.Max(peak, Environment.WorkingSet);
                 Console.WriteLine(FormattableString.Invariant($"| sft | {s} | {sft[^1]:F2} | {Environment.WorkingSet / 1e6:F0} |"));
@@ -58,14 +59,14 @@ public static class TrainerBench
             for (var s = 0; s < steps; s++)
             {
                 var clock = Stopwatch.StartNew();
-                trainer.Step(s, [prompt]);
+                trainer.Step(s, [.. Enumerable.Repeat(prompt, promptsPerStep)]);
                 grpo.Add(clock.Elapsed.TotalSeconds);
                 peak = Math.Max(peak, Environment.WorkingSet);
                 Console.WriteLine(FormattableString.Invariant($"| grpo | {s} | {grpo[^1]:F2} | {Environment.WorkingSet / 1e6:F0} |"));
             }
             Console.WriteLine();
             Console.WriteLine(FormattableString.Invariant(
-                $"prompt_tokens={tokens} completion={completion} generations={generations} quantization={quantization} sft_step_s={sft.Average():F2} grpo_step_s={grpo.Average():F2} peak_mb={peak / 1e6:F0}"));
+                $"prompt_tokens={tokens} prompts={promptsPerStep} completion={completion} generations={generations} quantization={quantization} sft_step_s={sft.Average():F2} grpo_step_s={grpo.Average():F2} peak_mb={peak / 1e6:F0}"));
             return 0;
         }
         finally

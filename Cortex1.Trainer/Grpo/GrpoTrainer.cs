@@ -75,15 +75,13 @@ public sealed class GrpoTrainer : IDisposable
 
         // 3. Optimise the clipped surrogate with a KL leash to the base model.
         using var scope = NewDisposeScope();
-        // One prompt (what the train job sends): its G completions share a single pass over the prompt. Several: a
-        // right-padded batch, one row per completion.
-        using var group = prompts.Count == 1
-            ? CompletionGroup.Create(promptIds[0], completions.Select(c => c.Tokens).ToList(), _model.Device) : null;
-        using var batch = group is null
-            ? CompletionBatch.Create(requests.Select(r => r.PromptTokens).ToList(), completions.Select(c => c.Tokens).ToList(), _model.Device) : null;
-        Tensor LogProbs(string? adapter) =>
-            group is not null ? TokenLogProbs.Compute(_model, group, adapter) : TokenLogProbs.Compute(_model, batch!, adapter);
-        var completionMask = group?.CompletionMask ?? batch!.CompletionMask;
+        // Each prompt and its G completions are scored as one group, so the prompt goes through the model once, not G
+        // times; several prompts are several groups whose rows are stacked, right-padded to the longest completion.
+        var groups = promptIds.Select((ids, p) =>
+            CompletionGroup.Create(ids, completions.Skip(p * g).Take(g).Select(c => c.Tokens).ToList(), _model.Device)).ToList();
+        using var disposeGroups = new DisposeAll(groups);
+        Tensor LogProbs(string? adapter) => TokenLogProbs.Compute(_model, groups, adapter);
+        var completionMask = CompletionGroup.StackedMask(groups);
         var adv = tensor(advantages, device: _model.Device);
         Tensor? refLogps = null, oldLogps = null;
         using (no_grad())
@@ -109,6 +107,11 @@ public sealed class GrpoTrainer : IDisposable
         var std = Math.Sqrt(rewards.Sum(r => (r - mean) * (r - mean)) / rewards.Count);
         return new GrpoStepMetrics(step, terms!.Loss.item<float>(), terms.PolicyLoss, terms.Kl, terms.ClipRatio,
             mean, std, completions.Average(c => c.Tokens.Count), clock.Elapsed.TotalSeconds);
+    }
+
+    sealed class DisposeAll(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose() { foreach (var item in items) item.Dispose(); }
     }
 
     /// <summary>

@@ -81,6 +81,10 @@ public static class TokenLogProbs
         return logp.gather(-1, targets).squeeze(-1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Several groups (several prompts, G completions each): their rows stacked, [Σ G, longest completion].</summary>
+    public static Tensor Compute(LanguageModel model, IReadOnlyList<CompletionGroup> groups, string? adapter) =>
+        CompletionGroup.StackRows([.. groups.Select(group => Compute(model, group, adapter))]);
+
     /// <summary>The same log-probabilities for a group sharing one prompt: [G, longest completion], float32.</summary>
     public static Tensor Compute(LanguageModel model, CompletionGroup group, string? adapter)
     {
@@ -109,6 +113,17 @@ public sealed class CompletionGroup : IDisposable
 
     /// <summary>[G, longest] the tokens scored; 0 on padding.</summary>
     public required Tensor Targets { get; init; }
+
+    /// <summary>The groups' completion masks stacked like their log-probabilities.</summary>
+    public static Tensor StackedMask(IReadOnlyList<CompletionGroup> groups) => StackRows([.. groups.Select(g => g.CompletionMask)]);
+
+    /// <summary>[rows_i, cols_i] tensors stacked into [Σ rows, max cols], zero-padded on the right.</summary>
+    internal static Tensor StackRows(IReadOnlyList<Tensor> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var cols = parts.Max(t => t.shape[1]);
+        return cat([.. parts.Select(t => t.shape[1] == cols ? t : cat([t, zeros([t.shape[0], cols - t.shape[1]], t.dtype, t.device)], 1))], 0);
+    }
 
     public static CompletionGroup Create(IReadOnlyList<int> prompt, IReadOnlyList<IReadOnlyList<int>> completions, Device device)
     {

@@ -142,13 +142,16 @@ public sealed class GrpoTrainerTests : IDisposable
     }
 
     [Fact]
-    public void AGroupScoredOverOneSharedPromptEqualsThePaddedBatchValuesAndGradients()
+    public void GroupsScoredOverTheirSharedPromptsEqualThePaddedBatchValuesAndGradients()
     {
+        // Two prompts with their groups (what a step with promptsPerStep = 2 scores): each prompt runs once, rows stacked.
         using var model = Tiny();
         var lora = model.AddAdapter("g", new Cortex1.Model.Lora.LoraConfig(4, 8, 0), seed: 2);
         using (no_grad()) foreach (var p in lora) p.normal_(0, 0.2);   // a non-zero adapter, so gradients reach A and B
         int[] prompt = [5, 9, 14, 3, 27, 8, 11, 40];
+        int[] other = [7, 2, 19, 33];
         int[][] completions = [[60, 61, 62], [70], [80, 81, 82, 83, 84]];
+        int[][] others = [[90, 91], [95, 96, 97, 98, 99, 100, 101]];
 
         (float[] Values, float[] Grads) Score(bool shared)
         {
@@ -157,12 +160,12 @@ public sealed class GrpoTrainerTests : IDisposable
             Tensor logps, mask;
             if (shared)
             {
-                var group = CompletionGroup.Create(prompt, completions, model.Device);
-                (logps, mask) = (TokenLogProbs.Compute(model, group, "g"), group.CompletionMask);
+                CompletionGroup[] groups = [CompletionGroup.Create(prompt, completions, model.Device), CompletionGroup.Create(other, others, model.Device)];
+                (logps, mask) = (TokenLogProbs.Compute(model, groups, "g"), CompletionGroup.StackedMask(groups));
             }
             else
             {
-                var batch = CompletionBatch.Create([prompt, prompt, prompt], completions, model.Device);
+                var batch = CompletionBatch.Create([prompt, prompt, prompt, other, other], [.. completions, .. others], model.Device);
                 (logps, mask) = (TokenLogProbs.Compute(model, batch, "g"), batch.CompletionMask);
             }
             // Each row's completion log-probs in order, whatever the layout's padding.
@@ -176,7 +179,7 @@ public sealed class GrpoTrainerTests : IDisposable
 
         var padded = Score(shared: false);
         var grouped = Score(shared: true);
-        Assert.Equal(completions.Sum(c => c.Length), grouped.Values.Length);
+        Assert.Equal(completions.Sum(c => c.Length) + others.Sum(c => c.Length), grouped.Values.Length);
         Assert.True(TinyModelsDiff(padded.Values, grouped.Values) < 1e-4, $"values differ by {TinyModelsDiff(padded.Values, grouped.Values)}");
         Assert.True(grouped.Grads.Any(g => Math.Abs(g) > 1e-6), "gradients reached the adapter");
         Assert.True(TinyModelsDiff(padded.Grads, grouped.Grads) < 1e-3, $"gradients differ by {TinyModelsDiff(padded.Grads, grouped.Grads)}");

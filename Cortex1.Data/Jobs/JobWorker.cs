@@ -42,7 +42,7 @@ public sealed class JobContext(Job job, JobQueue queue, string worker, Action<do
 public sealed partial class JobWorker(
     JobQueue queue, IEnumerable<IJobHandler> handlers, ILogger<JobWorker> logger, StorageReadiness? readiness = null) : BackgroundService
 {
-    private readonly JobRunner runner = new(queue, logger);
+    private readonly JobRunner _runner = new(queue, logger);
 
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -65,7 +65,7 @@ public sealed partial class JobWorker(
                     await Task.Delay(PollInterval, stoppingToken);
                     continue;
                 }
-                await runner.RunAsync(job, byKind[job.Kind], WorkerId, ct: stoppingToken);
+                await _runner.RunAsync(job, byKind[job.Kind], WorkerId, ct: stoppingToken);
                 if (stoppingToken.IsCancellationRequested) return; // the runner gave the job back for the next worker
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

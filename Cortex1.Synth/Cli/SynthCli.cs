@@ -90,6 +90,7 @@ public static class SynthCli
                 (p, _) => stdout.WriteLineAsync(p.ToString()), ct);
             await Print(manifest, stdout);
             await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s.");
+            await stdout.WriteLineAsync($"Next, train on it: dotnet run -c Release --project Cortex1.Trainer -- train --dataset {manifest.Name} --version {manifest.Version} --name {manifest.Name}-grpo");
             return Ok;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -166,6 +166,8 @@ public static class TrainCli
             {
                 case JobOutcome.Succeeded:
                     await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(id, CancellationToken.None))?.Result?.RootElement}");
+                    await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
+                        $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
                     return CommandLineHost.Ok;
                 case JobOutcome.Released:
                     await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");

@@ -35,6 +35,7 @@ public class CliTests(MarketDatabase fx)
         Assert.True(code == SynthCli.Ok, stderr);
         Assert.Contains("datasets/cli-small/offline-s42: train 32", stdout);
         Assert.Contains("gate 0.45", stdout);
+        Assert.Contains("-- train --dataset cli-small --version offline-s42", stdout);   // the next step, ready to paste
 
         (code, stdout, _) = await Run(Generate, fx.Db.ConnectionString, fx.BlobConnection);
         Assert.Equal(SynthCli.Ok, code);

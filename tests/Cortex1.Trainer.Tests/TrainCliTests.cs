@@ -68,6 +68,7 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains("sft step 1/1: loss", stdout);
         Assert.Contains("grpo step 2/2: reward", stdout);
         Assert.Contains($"adapters/{name}", stdout);
+        Assert.Contains($"{{\"lora_name\":\"{name}\"}}", stdout);   // how to serve it
         Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{name}/adapter_model.safetensors"));
 
         (code, stdout, _) = await Run(Train(name, dataset, 2), db.ConnectionString);

@@ -16,6 +16,32 @@ public static class CommandLineHost
     public const int Failed = 1;
     public const int BadSetup = 2;
 
+    /// <summary>Stopped by Ctrl+C or SIGTERM after cleaning up (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// Turns Ctrl+C (SIGINT) and SIGTERM into a cancellation the command finishes cleanly on (a job given back, a
+    /// message printed), instead of the process ending mid-step. A second Ctrl+C still ends it at once. Pair it with an
+    /// invocation whose ProcessTerminationTimeout is null, so System.CommandLine leaves the signals to it.
+    /// </summary>
+    public static IDisposable CancelOnInterrupt(CancellationTokenSource stop)
+    {
+        var registrations = new List<System.Runtime.InteropServices.PosixSignalRegistration>();
+        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
+            registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+            {
+                if (stop.IsCancellationRequested) return;   // the second signal: let it end the process
+                context.Cancel = true;
+                stop.Cancel();
+            }));
+        return new Registrations(registrations);
+    }
+
+    private sealed class Registrations(List<System.Runtime.InteropServices.PosixSignalRegistration> items) : IDisposable
+    {
+        public void Dispose() => items.ForEach(r => r.Dispose());
+    }
+
     public static HostApplicationBuilder CreateBuilder(Type command)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings

@@ -47,6 +47,26 @@ public sealed class JobQueue(NpgsqlDataSource db)
     }
 
     /// <summary>
+    /// Enqueues a job already claimed by <paramref name="worker"/> (its first attempt), in one statement: a command line
+    /// that runs the job it creates cannot lose it to a service worker polling the queue in between.
+    /// </summary>
+    public async Task<Job> EnqueueClaimedAsync<T>(string kind, T payload, string worker, int maxAttempts = 3, TimeSpan? lease = null,
+        CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand($"""
+            INSERT INTO jobs (kind, payload, max_attempts, status, attempts, locked_by, lease_until, started_at)
+            VALUES (@kind, @payload, @max, 'running', 1, @worker, now() + @lease, now())
+            RETURNING {Columns}
+            """);
+        cmd.Parameters.AddWithValue("kind", kind);
+        cmd.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(payload, JsonSerializerOptions.Web));
+        cmd.Parameters.AddWithValue("max", maxAttempts);
+        cmd.Parameters.AddWithValue("worker", worker);
+        cmd.Parameters.AddWithValue("lease", lease ?? DefaultLease);
+        return (await ReadOne(cmd, ct))!;
+    }
+
+    /// <summary>
     /// Claims the oldest job of one of <paramref name="kinds"/>, or returns null when none is claimable. On the way it
     /// fails the jobs whose worker died on their last attempt (lease expired, no attempt left): nothing could claim them
     /// again, so without this they would show "running" for ever.

@@ -24,7 +24,7 @@ public sealed class Sampler(SamplingOptions options)
         // same sequence decoded alone or in a batch goes through different matmul kernels) reorder near-ties among
         // thousands of similar tokens, and a walk in probability order would then land on another token for the same
         // random number; in id order the same draw moves only as far as the probabilities do, so a seeded sequence
-        // samples the same tokens whatever it is batched with.
+        // almost always samples the same tokens whatever it is batched with.
         var ids = ArrayPool<int>.Shared.Rent(l.Length);
         var weights = ArrayPool<double>.Shared.Rent(l.Length);
         try
@@ -83,7 +83,7 @@ public sealed class Sampler(SamplingOptions options)
             var candidates = 0;
             for (var i = 0; i < l.Length; i++)
             {
-                if (l[i] < floor) { bucketOf[i] = Out; continue; }
+                if (!(l[i] >= floor)) { bucketOf[i] = Out; continue; }   // NaN too: it must not poison the sum
                 var b = Math.Min(Buckets - 1, (int)((best - l[i]) / span * Buckets));
                 bucketOf[i] = b;
                 weight[i] = Math.Exp((l[i] - best) / options.Temperature);

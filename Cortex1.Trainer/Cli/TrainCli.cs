@@ -76,12 +76,21 @@ public static class TrainCli
                 Seed = parse.GetValue(seed) ?? request.Seed,
                 PromptsPerStep = parse.GetValue(promptsPerStep) ?? request.PromptsPerStep,
             };
+            // Ctrl+C and SIGTERM cancel this token and the command gives the job back before it exits; the library's own
+            // handling would end the process two seconds later, in the middle of a step, with the job still leased.
             using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
+            using var signals = CommandLineHost.CancelOnInterrupt(both);
             return await Execute(request, parse.GetValue(verbose), stdout, stderr, both.Token);
         });
         var root = new RootCommand("Cortex1 training.") { train };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
     }
+
+    /// <summary>The API's JSON, but a field it does not know (the seed's <c>num_generations</c>, a typo) is an error, not silently a default.</summary>
+    private static readonly JsonSerializerOptions StrictJson = new(JsonSerializerOptions.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
 
     private static async Task<TrainingRunRequest> ReadConfigAsync(string? path, CancellationToken ct)
     {
@@ -92,7 +101,7 @@ public static class TrainCli
         await using var stream = File.OpenRead(file);
         try
         {
-            return await JsonSerializer.DeserializeAsync<TrainingRunRequest>(stream, JsonSerializerOptions.Web, ct)
+            return await JsonSerializer.DeserializeAsync<TrainingRunRequest>(stream, StrictJson, ct)
                 ?? throw new JsonException("it is null");
         }
         catch (JsonException e)
@@ -135,28 +144,50 @@ public static class TrainCli
             await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
 
             // A name already used is the same run: report it if it is done, resume it if it is not.
-            var existing = await services.GetRequiredService<TrainingStore>().JobOfAsync(request.Name, ct);
-            var id = existing ?? await queue.EnqueueAsync(TrainingRunRequest.JobKind, request, ct: ct);
-            var job = await queue.GetAsync(id, ct) ?? throw new InvalidOperationException($"Job {id} vanished.");
-            if (job.Status == JobStatus.Succeeded)
+            var store = services.GetRequiredService<TrainingStore>();
+            Job claimed;
+            if (await store.JobOfAsync(request.Name, ct) is not { } id)
             {
-                await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
-                return CommandLineHost.Ok;
+                // Check what the run reads before creating it: a typo would otherwise fail the job and spend its name.
+                if (await TrainingInputs.ProblemAsync(request, services.GetRequiredService<BlobStore>(), ct) is { } missingInput)
+                {
+                    await stderr.WriteLineAsync($"error: {missingInput}");
+                    return CommandLineHost.BadSetup;
+                }
+                claimed = await queue.EnqueueClaimedAsync(TrainingRunRequest.JobKind, request, worker, ct: ct);
+                id = claimed.Id;
+                await store.EnsureRunAsync(id, request, CancellationToken.None);   // the name is taken from now on: a rerun resumes this job
+                await stdout.WriteLineAsync($"Training '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
+                    $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
             }
-            if (job.Status is JobStatus.Failed or JobStatus.Canceled)
+            else
             {
-                await stderr.WriteLineAsync($"error: run '{request.Name}' (job {id}) {job.Status}: {job.Error}. Pick another --name to train again.");
-                return CommandLineHost.Failed;
-            }
-            if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } claimed)
-            {
-                await stderr.WriteLineAsync($"error: run '{request.Name}' (job {id}) is being trained by {job.LockedBy ?? "another worker"}: " +
-                    $"{job.ProgressMessage}. Follow it at /api/training/runs/{id} on the Trainer service.");
-                return CommandLineHost.Failed;
+                var job = await queue.GetAsync(id, ct) ?? throw new InvalidOperationException($"Job {id} vanished.");
+                if (job.Status == JobStatus.Succeeded)
+                {
+                    await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
+                    return CommandLineHost.Ok;
+                }
+                if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } resumed)
+                {
+                    // Not claimable: finished badly, or leased to a live worker (re-read: the claim may have just failed it).
+                    job = await queue.GetAsync(id, ct) ?? job;
+                    await stderr.WriteLineAsync(job.Status is JobStatus.Failed or JobStatus.Canceled
+                        ? $"error: run '{request.Name}' (job {id}) {job.Status}: {job.Error} Pick another --name to train again."
+                        : $"error: run '{request.Name}' (job {id}) is being trained by {job.LockedBy ?? "another worker"}: {job.ProgressMessage}. " +
+                          $"Follow it at /api/training/runs/{id} on the Trainer service.");
+                    return CommandLineHost.Failed;
+                }
+                claimed = resumed;
+                // A run keeps the settings it started with: its recorded steps and checkpoints were made with them.
+                var stored = claimed.PayloadAs<TrainingRunRequest>();
+                if (stored != request)
+                    await stderr.WriteLineAsync($"note: '{request.Name}' resumes with the settings it started with; the options given now are ignored.");
+                request = stored;
+                await stdout.WriteLineAsync($"Resuming '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
+                    $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
             }
 
-            await stdout.WriteLineAsync($"{(existing is null ? "Training" : "Resuming")} '{request.Name}' (job {id}) on {request.BaseModel} " +
-                $"({request.Quantization}) with {request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
             var clock = Stopwatch.StartNew();
             var handler = services.GetServices<IJobHandler>().OfType<TrainingRunHandler>().Single();
             var runner = new JobRunner(queue, services.GetRequiredService<ILogger<TrainingRunHandler>>());
@@ -165,15 +196,15 @@ public static class TrainCli
             switch (run.Outcome)
             {
                 case JobOutcome.Succeeded:
-                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(id, CancellationToken.None))?.Result?.RootElement}");
+                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement}");
                     await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
                         $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
                     return CommandLineHost.Ok;
                 case JobOutcome.Released:
                     await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");
-                    return CommandLineHost.Failed;
+                    return CommandLineHost.Interrupted;
                 case JobOutcome.LeaseLost:
-                    await stderr.WriteLineAsync($"error: another worker took job {id} over; follow it at /api/training/runs/{id} on the Trainer service.");
+                    await stderr.WriteLineAsync($"error: another worker took job {claimed.Id} over; follow it at /api/training/runs/{claimed.Id} on the Trainer service.");
                     return CommandLineHost.Failed;
                 default:
                     var retry = run.Error is not PermanentJobException && claimed.Attempts < claimed.MaxAttempts;
@@ -184,7 +215,7 @@ public static class TrainCli
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             await stderr.WriteLineAsync("Interrupted before training started.");
-            return CommandLineHost.Failed;
+            return CommandLineHost.Interrupted;
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or Azure.RequestFailedException)
         {

@@ -1,4 +1,5 @@
 using Cortex1.Data.Jobs;
+using Cortex1.Data.Storage;
 
 namespace Cortex1.Trainer.Runs;
 
@@ -12,10 +13,12 @@ public static class TrainingApi
     {
         var group = app.MapGroup("/api/training").WithTags("Training");
 
-        group.MapPost("/runs", async (TrainingRunRequest request, JobQueue queue, TrainingStore store, CancellationToken ct) =>
+        group.MapPost("/runs", async (TrainingRunRequest request, JobQueue queue, TrainingStore store, BlobStore blobs, CancellationToken ct) =>
         {
             if (request.Validate() is { } problem)
                 return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid training run");
+            if (await TrainingInputs.ProblemAsync(request, blobs, ct) is { } missing)
+                return Results.Problem(missing, statusCode: StatusCodes.Status400BadRequest, title: "Missing input");
             if (await store.JobOfAsync(request.Name, ct) is not null)
                 return Results.Problem($"A training run named '{request.Name}' exists already; pick another name.",
                     statusCode: StatusCodes.Status409Conflict, title: "Name taken");

@@ -109,6 +109,11 @@ public class AppHostTests(ITestOutputHelper output)
         Step($"data set {dataset}/{version} generated");
 
         using var trainer = app.CreateHttpClient("trainer");
+        using (var typo = await trainer.PostAsJsonAsync("/api/training/runs", new { name = "e2e-typo", dataset = "no-such-set", version }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, typo.StatusCode);   // refused before a job exists
+            Assert.Contains("No data set at datasets/no-such-set/", await typo.Content.ReadAsStringAsync());
+        }
         var queued = await Json(await trainer.PostAsJsonAsync("/api/training/runs", new
         {
             name = "e2e-tiny", dataset, version, baseModel = "tiny", quantization = "nf4",

@@ -86,4 +86,15 @@ public class JobRunnerTests
         Assert.True(await queue.ReleaseAsync(mine, "cli"));
         Assert.Equal(mine, (await queue.ClaimAsync(mine, "other", "test"))!.Id);
     }
+
+    [Fact]
+    public async Task AJobEnqueuedClaimedIsNeverVisibleToAPollingWorker()
+    {
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var queue = new JobQueue(db);
+        var job = await queue.EnqueueClaimedAsync("test", new Payload(3), "cli");
+        Assert.Equal((JobStatus.Running, 1, "cli"), (job.Status, job.Attempts, job.LockedBy));
+        Assert.Null(await queue.ClaimAsync("service", ["test"]));   // leased from the first instant
+        Assert.True(await queue.CompleteAsync(job.Id, "cli", new { ok = true }));
+    }
 }

@@ -59,6 +59,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void A_NaN_logit_is_never_drawn_and_does_not_poison_the_others()
+    {
+        float[] l = [1f, float.NaN, 1.5f, 0.5f];
+        var sampler = new Sampler(new SamplingOptions(Temperature: 1f, Seed: 3));
+        var draws = Enumerable.Range(0, 2000).Select(_ => sampler.Sample(l, [])).ToList();
+        Assert.DoesNotContain(1, draws);
+        Assert.Equal([0, 2, 3], draws.Distinct().Order());   // the draw still spreads over the finite logits
+    }
+
+    [Fact]
     public void A_seeded_draw_follows_the_kept_probabilities()
     {
         // Three tokens kept by top-p with weights e^2 : e^1 : e^0 at T = 1; the fourth is cut. 20k seeded draws.

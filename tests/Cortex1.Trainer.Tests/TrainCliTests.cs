@@ -86,7 +86,7 @@ public sealed class TrainCliTests : IDisposable
         using var ctrlC = new CancellationTokenSource();
         var (code, _, stderr) = await Run(Train(name, dataset, 3), db.ConnectionString,
             line => { if (line.Contains("grpo step 2/3", StringComparison.Ordinal)) ctrlC.Cancel(); }, ctrlC.Token);
-        Assert.Equal(CommandLineHost.Failed, code);
+        Assert.Equal(CommandLineHost.Interrupted, code);
         Assert.Contains("run the same command again to resume", stderr);
         var store = new TrainingStore(db);
         var job = (await store.JobOfAsync(name, default))!.Value;
@@ -98,9 +98,12 @@ public sealed class TrainCliTests : IDisposable
         }
         var before = await store.StepsAsync(job, default);
 
-        var (resumed, stdout, err) = await Run(Train(name, dataset, 3), db.ConnectionString);
+        // Rerun with another step count: the run keeps the settings its recorded steps were made with, and says so.
+        var (resumed, stdout, err) = await Run(Train(name, dataset, 5), db.ConnectionString);
         Assert.True(resumed == CommandLineHost.Ok, err + stdout);
         Assert.Contains($"Resuming '{name}' (job {job})", stdout);
+        Assert.Contains("0 SFT + 3 GRPO steps", stdout);
+        Assert.Contains("the options given now are ignored", err);
         Assert.DoesNotContain("grpo step 1/3", stdout);   // the checkpointed step is not trained again
         var steps = await store.StepsAsync(job, default);
         Assert.Equal(["grpo:0", "grpo:1", "grpo:2"], steps.Select(s => $"{s.Phase}:{s.Step}"));
@@ -132,11 +135,54 @@ public sealed class TrainCliTests : IDisposable
         (code, _, stderr) = await Run(["train", "--config", good], null);
         Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("ConnectionStrings:cortexdb is not set")));
 
-        // A valid config whose data set is missing fails the run permanently, and says so again when rerun.
+        // The seed's snake_case (or any unknown field) is an error, not a silent default.
+        var snake = Path.Combine(folder, "snake.json");
+        await File.WriteAllTextAsync(snake, """{ "name": "s", "dataset": "d", "version": "v1", "num_generations": 8 }""");
+        (code, _, stderr) = await Run(["train", "--config", snake], db.ConnectionString);
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("num_generations")));
+
+        // A valid config whose data set is missing is refused before any job exists, so the name stays free.
         (code, _, stderr) = await Run(["train", "--config", good], db.ConnectionString);
-        Assert.Equal((CommandLineHost.Failed, true), (code, stderr.Contains("datasets/nope/v1/train.jsonl")));
-        (code, _, stderr) = await Run(["train", "--config", good], db.ConnectionString);
-        Assert.Equal((CommandLineHost.Failed, true), (code, stderr.Contains("Pick another --name")));
+        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("No data set at datasets/nope/v1/train.jsonl")));
+        Assert.Null(await new TrainingStore(db).JobOfAsync("from-config", default));
+        (code, _, stderr) = await Run(["train", "--config", good, "--dataset", "nope", "--base-model", "no/such/folder"], db.ConnectionString);
+        Assert.Equal(CommandLineHost.BadSetup, code);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_in_a_real_process_gives_the_job_back_before_it_exits()
+    {
+        // The command as a user runs it (its own process), interrupted by SIGINT in the middle of training.
+        await using var db = await PostgresServer.CreateDatabaseAsync();
+        var dataset = await TrainingData.UploadAsync(await AzuriteServer.CreateStoreAsync());
+        var name = $"sig-{dataset}";
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(typeof(TrainCli).Assembly.Location);
+        foreach (var arg in Train(name, dataset, 50)) start.ArgumentList.Add(arg);
+        start.Environment[$"ConnectionStrings__{ConnectionNames.Database}"] = db.ConnectionString;
+        start.Environment[$"ConnectionStrings__{ConnectionNames.Blobs}"] = await AzuriteServer.GetConnectionStringAsync();
+        start.Environment["Trainer__CacheFolder"] = _cache;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = new System.Text.StringBuilder();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+        {
+            stdout.AppendLine(line);
+            if (line.Contains("grpo step 1/50", StringComparison.Ordinal)) break;
+        }
+        Assert.Contains("grpo step 1/50", stdout.ToString());
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", $"{process.Id}"])) await kill.WaitForExitAsync();
+        var rest = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync(deadline.Token);
+
+        Assert.True(process.ExitCode == CommandLineHost.Interrupted, $"exit {process.ExitCode}: {await stderr}{stdout}{await rest}");
+        Assert.Contains("Interrupted", await stderr);
+        var job = (await new TrainingStore(db).JobOfAsync(name, default))!.Value;
+        await using var cmd = db.CreateCommand($"SELECT status, attempts, locked_by FROM jobs WHERE id = {job}");
+        await using var r = await cmd.ExecuteReaderAsync();
+        Assert.True(await r.ReadAsync());
+        Assert.Equal(("queued", 0, true), (r.GetString(0), r.GetInt32(1), r.IsDBNull(2)));
     }
 
     [Fact]

@@ -239,8 +239,7 @@ public sealed class LanguageModel : IDisposable
             positions = keyMask.to(ScalarType.Int64).cumsum(1).Plus(-1).AtLeast(0).reshape(b * t);
         }
         else positions = Scalars.Range(0, t, Device).repeat(b);
-        // Without padding the batch is plainly causal, which the fused kernel runs without a [T, T] mask.
-        if (keyMask is not null && keyMask.all().item<bool>()) keyMask = null;
+        // Without a mask (no padding) the batch is plainly causal, which the fused kernel runs without a [T, T] mask.
         var allowed = keyMask is null ? null : Blocks.CausalMask(0, t, Device).unsqueeze(0).logical_and(keyMask.unsqueeze(1));
         var plan = new BatchPlan(b, t, allowed, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(name));

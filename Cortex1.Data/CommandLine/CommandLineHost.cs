@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,9 +27,9 @@ public static class CommandLineHost
     /// </summary>
     public static IDisposable CancelOnInterrupt(CancellationTokenSource stop)
     {
-        var registrations = new List<System.Runtime.InteropServices.PosixSignalRegistration>();
-        foreach (var signal in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
-            registrations.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+        var registrations = new List<PosixSignalRegistration>();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+            registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 if (stop.IsCancellationRequested) return;   // the second signal: let it end the process
                 context.Cancel = true;
@@ -37,7 +38,7 @@ public static class CommandLineHost
         return new Registrations(registrations);
     }
 
-    private sealed class Registrations(List<System.Runtime.InteropServices.PosixSignalRegistration> items) : IDisposable
+    private sealed class Registrations(List<PosixSignalRegistration> items) : IDisposable
     {
         public void Dispose() => items.ForEach(r => r.Dispose());
     }

@@ -79,7 +79,6 @@ public sealed class GrpoTrainer : IDisposable
         // times; several prompts are several groups whose rows are stacked, right-padded to the longest completion.
         var groups = promptIds.Select((ids, p) =>
             CompletionGroup.Create(ids, completions.Skip(p * g).Take(g).Select(c => c.Tokens).ToList(), _model.Device)).ToList();
-        using var disposeGroups = new DisposeAll(groups);
         Tensor LogProbs(string? adapter) => TokenLogProbs.Compute(_model, groups, adapter);
         var completionMask = CompletionGroup.StackedMask(groups);
         var adv = tensor(advantages, device: _model.Device);
@@ -107,11 +106,6 @@ public sealed class GrpoTrainer : IDisposable
         var std = Math.Sqrt(rewards.Sum(r => (r - mean) * (r - mean)) / rewards.Count);
         return new GrpoStepMetrics(step, terms!.Loss.item<float>(), terms.PolicyLoss, terms.Kl, terms.ClipRatio,
             mean, std, completions.Average(c => c.Tokens.Count), clock.Elapsed.TotalSeconds);
-    }
-
-    sealed class DisposeAll(IEnumerable<IDisposable> items) : IDisposable
-    {
-        public void Dispose() { foreach (var item in items) item.Dispose(); }
     }
 
     /// <summary>

@@ -14,8 +14,8 @@ public sealed class CompletionBatch : IDisposable
     /// <summary>[B, T] token ids, right-padded.</summary>
     public required Tensor Ids { get; init; }
 
-    /// <summary>[B, T] 1 on real tokens, 0 on padding.</summary>
-    public required Tensor AttentionMask { get; init; }
+    /// <summary>[B, T] 1 on real tokens, 0 on padding; null when no row is padded (the forward is then plainly causal).</summary>
+    public required Tensor? AttentionMask { get; init; }
 
     /// <summary>The first position whose logits predict a completion token in any row (shortest prompt − 1).</summary>
     public required int ScoredFrom { get; init; }
@@ -49,7 +49,7 @@ public sealed class CompletionBatch : IDisposable
         return new CompletionBatch
         {
             Ids = tensor(ids, [b, t], device: device),
-            AttentionMask = tensor(attention, [b, t], device: device),
+            AttentionMask = attention.Contains(0) ? tensor(attention, [b, t], device: device) : null,
             ScoredFrom = from,
             CompletionMask = tensor(target, [b, scored], device: device),
         };
@@ -58,7 +58,7 @@ public sealed class CompletionBatch : IDisposable
     public void Dispose()
     {
         Ids.Dispose();
-        AttentionMask.Dispose();
+        AttentionMask?.Dispose();
         CompletionMask.Dispose();
     }
 }

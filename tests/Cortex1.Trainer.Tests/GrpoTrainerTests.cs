@@ -121,6 +121,9 @@ public sealed class GrpoTrainerTests : IDisposable
         int[][] completions = [[40, 41, 42], [50, 51, 52, 53, 54]];
         using var batch = CompletionBatch.Create(prompts, completions, model.Device);
         Assert.Equal(2, batch.ScoredFrom);
+        Assert.NotNull(batch.AttentionMask);   // rows are padded
+        using (var unpadded = CompletionBatch.Create([[5, 9], [7, 1]], [[40, 41], [50, 51]], model.Device))
+            Assert.Null(unpadded.AttentionMask);   // nothing padded: a plainly causal forward, no mask to build
         using var _ = no_grad();
         using var scored = TokenLogProbs.Compute(model, batch, adapter: null);
         using var full = model.Forward(batch.Ids, batch.AttentionMask, useActiveAdapter: false).to(ScalarType.Float32).log_softmax(-1);

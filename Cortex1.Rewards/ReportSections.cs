@@ -1,4 +1,4 @@
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Rewards;
 

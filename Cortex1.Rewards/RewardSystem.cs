@@ -2,7 +2,6 @@ using Cortex1.Rewards.AntiHacking;
 using Cortex1.Rewards.Components;
 using Cortex1.Rewards.Facts;
 using Cortex1.Rewards.Text;
-using Microsoft.Extensions.Configuration;
 
 namespace Cortex1.Rewards;
 
@@ -27,10 +26,6 @@ public sealed class RewardSystem(RewardWeights? weights = null)
     ];
 
     public static RewardSystem Default { get; } = new();
-
-    /// <summary>The reward system with the <c>Rewards:Weights</c> configured for this app: what Synth filters data sets
-    /// with and what GRPO then optimises must be one and the same.</summary>
-    public static RewardSystem From(IConfiguration configuration) => new(RewardWeights.From(configuration));
 
     public RewardWeights Weights { get; } = (weights ?? RewardWeights.Default).Validated();
 

@@ -1,16 +1,12 @@
-using Microsoft.Extensions.Configuration;
-
 namespace Cortex1.Rewards;
 
 /// <summary>
-/// Composite weights, bound from the configuration section <see cref="SectionName"/>
-/// (e.g. <c>Rewards__Weights__CalculationAccuracy=0.3</c>). Weights need not sum to 1: the
+/// Composite weights (services bind them from the configuration section <c>Rewards:Weights</c>,
+/// e.g. <c>Rewards__Weights__CalculationAccuracy=0.3</c>). Weights need not sum to 1: the
 /// composite divides by their sum.
 /// </summary>
 public sealed record RewardWeights
 {
-    public const string SectionName = "Rewards:Weights";
-
     public double CalculationAccuracy { get; init; } = 0.25;
     public double ConfidenceIntervals { get; init; } = 0.15;
     public double InvestmentInsight { get; init; } = 0.20;
@@ -21,10 +17,6 @@ public sealed record RewardWeights
     public double HistoricalReference { get; init; } = 0.05;
 
     public static RewardWeights Default { get; } = new();
-
-    /// <summary>Binds <see cref="SectionName"/>; missing keys keep their defaults.</summary>
-    public static RewardWeights From(IConfiguration configuration) =>
-        (configuration.GetSection(SectionName).Get<RewardWeights>() ?? new RewardWeights()).Validated();
 
     /// <summary>The weight of a component by its <see cref="RewardComponents"/> name.</summary>
     public double For(string component) => component switch
@@ -48,10 +40,10 @@ public sealed record RewardWeights
         {
             var w = For(name);
             if (!double.IsFinite(w) || w < 0)
-                throw new ArgumentException($"{SectionName}: weight of {name} must be a finite number ≥ 0, got {w}.");
+                throw new ArgumentException($"Rewards:Weights: weight of {name} must be a finite number ≥ 0, got {w}.");
             sum += w;
         }
-        if (sum <= 0) throw new ArgumentException($"{SectionName}: at least one weight must be > 0.");
+        if (sum <= 0) throw new ArgumentException($"Rewards:Weights: at least one weight must be > 0.");
         return this;
     }
 }

@@ -1,3 +1,4 @@
+using Cortex1.Data.Rewards;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Market;
 using Cortex1.Rewards;
@@ -14,7 +15,7 @@ public static class SynthExtensions
         services.AddMarketStore();
         services.AddSynthTeachers(configuration);
         services.Configure<SynthOptions>(configuration.GetSection(SynthOptions.Section));
-        services.AddSingleton(RewardSystem.From(configuration));
+        services.AddSingleton(RewardConfiguration.System(configuration));
         services.AddSingleton<SynthStore>();
         services.AddSingleton<SynthRunner>();
         services.AddSingleton<SynthRuns>();

@@ -1,3 +1,4 @@
+using Cortex1.Data.Rewards;
 using Cortex1.Data.Jobs;
 using Cortex1.Rewards;
 using Cortex1.Trainer.Runs;
@@ -11,7 +12,7 @@ public static class TrainerExtensions
     {
         builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection("Trainer"));
         builder.Services.AddSingleton<TrainingStore>();
-        builder.Services.AddSingleton(RewardSystem.From(builder.Configuration));
+        builder.Services.AddSingleton(RewardConfiguration.System(builder.Configuration));
         builder.Services.AddJobHandler<TrainingRunHandler>();
         return builder;
     }

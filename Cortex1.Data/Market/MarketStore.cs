@@ -1,4 +1,4 @@
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;

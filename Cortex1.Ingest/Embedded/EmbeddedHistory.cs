@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Ingest.Embedded;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Ingest.OnChain;
 

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Rewards.Facts;
 
@@ -59,7 +59,7 @@ internal sealed class MarketFacts
                 AddWindowFacts(all, x);
                 for (int t = 1; t < x.Length; t++)
                     if (x[t - 1] != 0) GetList(byDay, days[t]).Add(x[t] / x[t - 1] - 1);
-                if (metric == Data.Domain.MetricNames.CloseUsd)
+                if (metric == Domain.MetricNames.CloseUsd)
                 {
                     var r = LogReturns(x);
                     AddVolatility(all, r);
@@ -208,9 +208,9 @@ internal sealed class MarketFacts
         foreach (var s in series)
         {
             var m = s.Last.Metrics;
-            if (m.TryGetValue(Data.Domain.MetricNames.VolumeUsd, out var vol) && m.TryGetValue(Data.Domain.MetricNames.MarketCapUsd, out var cap) && cap != 0)
+            if (m.TryGetValue(Domain.MetricNames.VolumeUsd, out var vol) && m.TryGetValue(Domain.MetricNames.MarketCapUsd, out var cap) && cap != 0)
                 facts.Add(vol / cap);
-            if (m.TryGetValue(Data.Domain.MetricNames.HighUsd, out var hi) && m.TryGetValue(Data.Domain.MetricNames.LowUsd, out var lo) && lo != 0)
+            if (m.TryGetValue(Domain.MetricNames.HighUsd, out var hi) && m.TryGetValue(Domain.MetricNames.LowUsd, out var lo) && lo != 0)
                 facts.Add(hi / lo - 1);
             foreach (var t in series)
             {

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Rewards.Graded;
 

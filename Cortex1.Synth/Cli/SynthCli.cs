@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Cortex1.Data;
 using Cortex1.Data.CommandLine;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Data.Migrations;
 using Cortex1.Data.Storage;
 using Cortex1.Data.Jobs;

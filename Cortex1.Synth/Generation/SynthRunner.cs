@@ -1,5 +1,5 @@
 using System.Text;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Data.Market;
 using Cortex1.Data.Storage;
 using Cortex1.Rewards;

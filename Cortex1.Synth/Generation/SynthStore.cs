@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Npgsql;
 using NpgsqlTypes;
 

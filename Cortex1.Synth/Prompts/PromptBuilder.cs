@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Rewards;
 using Cortex1.Synth.Generation;
 using Cortex1.Synth.Offline;

@@ -1,7 +1,8 @@
+using Cortex1.Data.Rewards;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Rewards;
 using Cortex1.Rewards.Graded;
 
@@ -17,7 +18,7 @@ public static class RewardsCli
     public static Task<int> RunAsync(string[] args, IConfiguration configuration)
     {
         RewardSystem system;
-        try { system = RewardSystem.From(configuration); }
+        try { system = RewardConfiguration.System(configuration); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // Bad weights (negative, all zero, not a number) are a configuration error, not a crash.

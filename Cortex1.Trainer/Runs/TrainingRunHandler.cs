@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Storage;
 using Cortex1.Model;

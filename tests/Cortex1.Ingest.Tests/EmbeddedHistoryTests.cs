@@ -1,4 +1,4 @@
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Ingest.Embedded;
 
 namespace Cortex1.Ingest.Tests;

@@ -1,5 +1,5 @@
 using System.Text;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 
 namespace Cortex1.Rewards.Tests;
 

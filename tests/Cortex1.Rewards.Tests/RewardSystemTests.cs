@@ -1,5 +1,4 @@
-using Cortex1.Data.Domain;
-using Microsoft.Extensions.Configuration;
+using Cortex1.Domain;
 
 namespace Cortex1.Rewards.Tests;
 
@@ -19,21 +18,13 @@ public class RewardSystemTests
     }
 
     [Fact]
-    public void Weights_bind_from_configuration_and_change_the_composite()
+    public void Weights_change_the_composite()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var weights = new RewardWeights
         {
-            ["Rewards:Weights:CalculationAccuracy"] = "0",
-            ["Rewards:Weights:ConfidenceIntervals"] = "0",
-            ["Rewards:Weights:InvestmentInsight"] = "0",
-            ["Rewards:Weights:CitationFormat"] = "0",
-            ["Rewards:Weights:Completeness"] = "0",
-            ["Rewards:Weights:MetricCitation"] = "0",
-            ["Rewards:Weights:HistoricalReference"] = "0",
-            ["Rewards:Weights:Structure"] = "2",
-        }).Build();
-        var weights = RewardWeights.From(config);
-        Assert.Equal(2, weights.Structure);
+            CalculationAccuracy = 0, ConfidenceIntervals = 0, InvestmentInsight = 0, CitationFormat = 0,
+            Completeness = 0, MetricCitation = 0, HistoricalReference = 0, Structure = 2,
+        };
         var ctx = new RewardContext(Fixtures.Bull, TaskKind.MarketAnalysis);
         var text = Fixtures.Example("market_analysis.medium").Completion;
         var b = new RewardSystem(weights).Score(text, ctx);
@@ -42,9 +33,9 @@ public class RewardSystemTests
     }
 
     [Fact]
-    public void Defaults_match_the_issue_and_missing_keys_keep_them()
+    public void Defaults_match_the_issue()
     {
-        var w = RewardWeights.From(new ConfigurationBuilder().Build());
+        var w = new RewardWeights();
         Assert.Equal((0.25, 0.15, 0.20, 0.10, 0.10, 0.10, 0.05, 0.05),
             (w.CalculationAccuracy, w.ConfidenceIntervals, w.InvestmentInsight, w.CitationFormat, w.Structure, w.Completeness, w.MetricCitation, w.HistoricalReference));
     }

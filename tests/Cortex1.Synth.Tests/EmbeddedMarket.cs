@@ -1,4 +1,4 @@
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Data.Market;
 using Cortex1.Ingest.Conditions;
 using Cortex1.Ingest.Embedded;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Data.Storage;
 using Cortex1.Rewards;
 using Cortex1.Synth.Generation;

@@ -1,5 +1,5 @@
 using Xunit.Abstractions;
-using Cortex1.Data.Domain;
+using Cortex1.Domain;
 using Cortex1.Rewards;
 using Cortex1.Synth.Generation;
 using Cortex1.Synth.Offline;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>
 /// One line of a data set's <c>train.jsonl</c> / <c>eval.jsonl</c>: what the teacher was asked, how it

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>
 /// Every metric of one chain or asset on one UTC day. Metrics are named values (see

@@ -1,4 +1,4 @@
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>
 /// Sample statistics that Ingest's derived metrics, Synth's offline analyst and the reward system's facts must define

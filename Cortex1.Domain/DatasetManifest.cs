@@ -1,4 +1,4 @@
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>
 /// <c>manifest.json</c> of a data set (<c>datasets/{name}/{version}/</c>): what is in it, where it came

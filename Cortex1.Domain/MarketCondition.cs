@@ -1,4 +1,4 @@
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>The market regime a window of days is labelled with. Thresholds live in Ingest's labeller.</summary>
 public enum MarketCondition

@@ -1,4 +1,4 @@
-namespace Cortex1.Data.Domain;
+namespace Cortex1.Domain;
 
 /// <summary>
 /// The metric names used across Cortex1: in PostgreSQL, in prompts (cited as <c>[name]</c>) and

@@ -2,6 +2,7 @@ using Cortex1.Rewards.AntiHacking;
 using Cortex1.Rewards.Components;
 using Cortex1.Rewards.Facts;
 using Cortex1.Rewards.Text;
+using Cortex1.Rewards.Truth;
 
 namespace Cortex1.Rewards;
 
@@ -47,8 +48,15 @@ public sealed class RewardSystem(RewardWeights? weights = null)
             weighted += w * c.Score;
             weightSum += w;
         }
-        var (penalty, why) = HackingGuard.Evaluate(analysis, completion.Length);
+        var (hacking, why) = HackingGuard.Evaluate(analysis, completion.Length);
+        var (truth, truthWhy) = TruthGate.Evaluate(analysis, Weights);
+        double penalty = hacking * truth;
+        if (truth < 0.9995) why = why == "none" ? $"truth ×{truth:0.00}" : $"{why}; truth ×{truth:0.00}";
         double total = Math.Round(Scoring.Clamp01(weighted / weightSum * penalty), 4);
-        return new RewardBreakdown(total, components, Math.Round(penalty, 4), why);
+        return new RewardBreakdown(total, components, Math.Round(penalty, 4), why)
+        {
+            Truth = Math.Round(truth, 4),
+            TruthExplanation = truthWhy,
+        };
     }
 }

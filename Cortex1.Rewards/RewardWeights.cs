@@ -16,6 +16,25 @@ public sealed record RewardWeights
     public double MetricCitation { get; init; } = 0.05;
     public double HistoricalReference { get; init; } = 0.05;
 
+    // The truth gate (see Truth/TruthGate.cs and the README): how much each kind of false claim weighs
+    // against the verified ones, and the share of false evidence at which the whole score starts and
+    // stops falling. Not components: they shape the factor the composite is multiplied by.
+
+    /// <summary>A number that contradicts the data: wrong arithmetic, a cited value its metric never had, a dated value off that day.</summary>
+    public double TruthWrongClaim { get; init; } = 1.0;
+    /// <summary>A citation of a metric the data does not have (<c>[tvl_usd]</c> in a price-only context).</summary>
+    public double TruthInventedMetric { get; init; } = 1.0;
+    /// <summary>A calculation whose operands are not in the data: arithmetic on invented numbers.</summary>
+    public double TruthUngroundedCalculation { get; init; } = 0.5;
+    /// <summary>A growth/average/ratio figure in prose that nothing in the data gives.</summary>
+    public double TruthUngroundedFigure { get; init; } = 0.25;
+    /// <summary>Share of false evidence a report may carry without cost (one slip in a long honest report).</summary>
+    public double TruthTolerance { get; init; } = 0.10;
+    /// <summary>Share of false evidence at which the factor reaches <see cref="TruthFloor"/>.</summary>
+    public double TruthFloorAt { get; init; } = 0.50;
+    /// <summary>The smallest factor: a report that is mostly false keeps this fraction of its score.</summary>
+    public double TruthFloor { get; init; } = 0.05;
+
     public static RewardWeights Default { get; } = new();
 
     /// <summary>The weight of a component by its <see cref="RewardComponents"/> name.</summary>
@@ -44,6 +63,14 @@ public sealed record RewardWeights
             sum += w;
         }
         if (sum <= 0) throw new ArgumentException($"Rewards:Weights: at least one weight must be > 0.");
+        foreach (var (name, w) in new[] { (nameof(TruthWrongClaim), TruthWrongClaim), (nameof(TruthInventedMetric), TruthInventedMetric),
+                     (nameof(TruthUngroundedCalculation), TruthUngroundedCalculation), (nameof(TruthUngroundedFigure), TruthUngroundedFigure) })
+            if (!double.IsFinite(w) || w < 0)
+                throw new ArgumentException($"Rewards:Weights: {name} must be a finite number ≥ 0, got {w}.");
+        if (!(TruthTolerance >= 0 && TruthTolerance < TruthFloorAt && TruthFloorAt <= 1))
+            throw new ArgumentException($"Rewards:Weights: need 0 ≤ TruthTolerance < TruthFloorAt ≤ 1, got {TruthTolerance} and {TruthFloorAt}.");
+        if (!(TruthFloor is >= 0 and <= 1))
+            throw new ArgumentException($"Rewards:Weights: TruthFloor must be in [0, 1], got {TruthFloor}.");
         return this;
     }
 }

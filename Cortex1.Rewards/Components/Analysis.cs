@@ -25,6 +25,9 @@ internal sealed class Analysis
     private readonly HashSet<string> _equations = new(StringComparer.Ordinal);
     /// <summary>Values of numbers used as operands in verified calculations (to credit citations used in arithmetic).</summary>
     public List<double> ArithmeticOperands { get; } = [];
+    private List<IntervalCheck>? _intervals;
+    /// <summary>The confidence intervals of the text, read on first use.</summary>
+    public IReadOnlyList<IntervalCheck> Intervals => _intervals ??= ConfidenceIntervals.Read(this);
 
     public Analysis(Document doc, MarketFacts facts, RewardContext context)
     {

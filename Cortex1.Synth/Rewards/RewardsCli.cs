@@ -48,14 +48,15 @@ public static class RewardsCli
     private static int Test(RewardSystem rewards, bool verbose)
     {
         var report = GradedSet.Run(rewards);
-        Console.WriteLine($"{"example",-32} {"total",6} {"penalty",7}");
+        Console.WriteLine($"{"example",-32} {"total",6} {"penalty",7} {"truth",6}");
         foreach (var r in report.Results.OrderBy(r => r.Example.Kind).ThenByDescending(r => r.Example.Quality))
         {
-            Console.WriteLine($"{r.Example.Name,-32} {r.Breakdown.Total,6:0.000} {r.Breakdown.Penalty,7:0.00}");
+            Console.WriteLine($"{r.Example.Name,-32} {r.Breakdown.Total,6:0.000} {r.Breakdown.Penalty,7:0.00} {r.Breakdown.Truth,6:0.00}");
             if (!verbose) continue;
             foreach (var (name, c) in r.Breakdown.Components)
                 Console.WriteLine($"    {name,-22} {c.Score,5:0.00}  {c.Explanation}");
             Console.WriteLine($"    {"penalty",-22} {r.Breakdown.Penalty,5:0.00}  {r.Breakdown.PenaltyExplanation}");
+            Console.WriteLine($"    {"truth",-22} {r.Breakdown.Truth,5:0.00}  {r.Breakdown.TruthExplanation}");
         }
         if (report.Passed)
         {
@@ -78,7 +79,7 @@ public static class RewardsCli
             {
                 var (completion, context) = ParseLine(text);
                 var b = rewards.Score(completion, context);
-                Console.WriteLine(JsonSerializer.Serialize(new { line, b.Total, b.Penalty, b.PenaltyExplanation, b.Components }, RewardJson.Options));
+                Console.WriteLine(JsonSerializer.Serialize(new { line, b.Total, b.Penalty, b.PenaltyExplanation, b.Truth, b.TruthExplanation, b.Components }, RewardJson.Options));
             }
             catch (Exception e) when (e is JsonException or InvalidDataException or ArgumentException)
             {

@@ -28,6 +28,11 @@ public sealed record RewardWeights
     public double TruthUngroundedCalculation { get; init; } = 0.5;
     /// <summary>A growth/average/ratio figure in prose that nothing in the data gives.</summary>
     public double TruthUngroundedFigure { get; init; } = 0.25;
+    /// <summary>
+    /// At most this many verified claims weigh against the false ones, so copying true rows of the data (a table, a dump)
+    /// cannot dilute wrong claims below the tolerance: past it, every false claim costs.
+    /// </summary>
+    public double TruthVerifiedCap { get; init; } = 12;
     /// <summary>Share of false evidence a report may carry without cost (one slip in a long honest report).</summary>
     public double TruthTolerance { get; init; } = 0.10;
     /// <summary>Share of false evidence at which the factor reaches <see cref="TruthFloor"/>.</summary>
@@ -64,7 +69,7 @@ public sealed record RewardWeights
         }
         if (sum <= 0) throw new ArgumentException($"Rewards:Weights: at least one weight must be > 0.");
         foreach (var (name, w) in new[] { (nameof(TruthWrongClaim), TruthWrongClaim), (nameof(TruthInventedMetric), TruthInventedMetric),
-                     (nameof(TruthUngroundedCalculation), TruthUngroundedCalculation), (nameof(TruthUngroundedFigure), TruthUngroundedFigure) })
+                     (nameof(TruthUngroundedCalculation), TruthUngroundedCalculation), (nameof(TruthUngroundedFigure), TruthUngroundedFigure), (nameof(TruthVerifiedCap), TruthVerifiedCap) })
             if (!double.IsFinite(w) || w < 0)
                 throw new ArgumentException($"Rewards:Weights: {name} must be a finite number ≥ 0, got {w}.");
         if (!(TruthTolerance >= 0 && TruthTolerance < TruthFloorAt && TruthFloorAt <= 1))

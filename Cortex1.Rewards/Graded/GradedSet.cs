@@ -4,14 +4,37 @@ using Cortex1.Domain;
 
 namespace Cortex1.Rewards.Graded;
 
-public enum Quality { Low, Medium, High }
+/// <summary>
+/// What a graded completion is. <see cref="High"/>, <see cref="Medium"/> and <see cref="Low"/> are honest reports of
+/// falling quality; the rest are what a policy optimising the reward might learn instead of being right.
+/// </summary>
+public enum Quality
+{
+    /// <summary>Section headings stuffed with terms, citations and meaningless intervals.</summary>
+    Spam,
+    /// <summary>The task's prompt handed back as the answer.</summary>
+    Prompt,
+    /// <summary>The prompt's data tables under the right headings, nothing said about them.</summary>
+    Dump,
+    /// <summary>The high report with every section written three times.</summary>
+    Repeated,
+    /// <summary>A well-formed report on metrics the data does not have (TVL, exchange inflows, gas), cited as <c>[tvl_usd]</c>.</summary>
+    Invented,
+    /// <summary>The high report in perfect format with every figure wrong.</summary>
+    Wrong,
+    Low,
+    /// <summary>A short plain-prose answer without headings whose few numbers are all right.</summary>
+    Vague,
+    Medium,
+    High,
+}
 
 /// <summary>A hand-written completion of known quality and the real market data it was written from.</summary>
 public sealed record GradedExample(string Name, TaskKind Kind, Quality Quality, string Completion, RewardContext Context);
 
 public sealed record GradedResult(GradedExample Example, RewardBreakdown Breakdown);
 
-/// <summary>What the graded set must show: per kind, every high above every medium above every low, high ≥ 0.75, low ≤ 0.30.</summary>
+/// <summary>What the graded set must show: per kind, the orderings of <see cref="GradedSet.Orderings"/>, high ≥ 0.75, low ≤ 0.30.</summary>
 public sealed record GradedReport(IReadOnlyList<GradedResult> Results, IReadOnlyList<string> Failures)
 {
     public bool Passed => Failures.Count == 0;
@@ -32,6 +55,17 @@ public static class GradedSet
 
     public static IReadOnlyList<GradedExample> All => Examples.Value;
 
+    /// <summary>
+    /// Per task kind, every example of the first quality must score above every example of the second: honest reports
+    /// in order of quality, and being right (even briefly, without format) above being confidently wrong or inventing data.
+    /// </summary>
+    public static IReadOnlyList<(Quality Better, Quality Worse)> Orderings { get; } =
+    [
+        (Quality.High, Quality.Medium), (Quality.Medium, Quality.Low),
+        (Quality.Medium, Quality.Vague), (Quality.Vague, Quality.Wrong), (Quality.Vague, Quality.Invented),
+        (Quality.Medium, Quality.Spam), (Quality.Medium, Quality.Dump), (Quality.Medium, Quality.Prompt), (Quality.Medium, Quality.Repeated),
+    ];
+
     /// <summary>A context of the graded set by name (<c>bull_2021</c>, <c>crash_2020</c>).</summary>
     public static MarketContext Context(string name)
     {
@@ -51,7 +85,7 @@ public static class GradedSet
                 failures.Add($"{r.Example.Name}: {r.Breakdown.Total:0.000} < {HighFloor}");
             foreach (var r in byQuality[Quality.Low].Where(r => r.Breakdown.Total > LowCeiling))
                 failures.Add($"{r.Example.Name}: {r.Breakdown.Total:0.000} > {LowCeiling}");
-            foreach (var (better, worse) in new[] { (Quality.High, Quality.Medium), (Quality.Medium, Quality.Low) })
+            foreach (var (better, worse) in Orderings)
                 foreach (var b in byQuality[better])
                     foreach (var w in byQuality[worse].Where(w => w.Breakdown.Total >= b.Breakdown.Total))
                         failures.Add($"{b.Example.Name} ({b.Breakdown.Total:0.000}) does not beat {w.Example.Name} ({w.Breakdown.Total:0.000})");

@@ -21,11 +21,11 @@ internal static class TruthGate
         double bad = w.TruthWrongClaim * t.Wrong + w.TruthInventedMetric * t.Invented
             + w.TruthUngroundedCalculation * t.UngroundedCalculations + w.TruthUngroundedFigure * t.UngroundedFigures;
         if (bad <= 0) return (1, "none");
-        double falsity = bad / (t.Verified + bad);
+        double falsity = bad / (Math.Min(t.Verified, w.TruthVerifiedCap) + bad);
         double fall = Scoring.Clamp01((falsity - w.TruthTolerance) / (w.TruthFloorAt - w.TruthTolerance));
         double factor = 1 - (1 - w.TruthFloor) * fall;
         var note = $"{t.Verified} verified, {t.Wrong} wrong, {t.Invented} invented metrics, {t.UngroundedCalculations} calculations and " +
-                   $"{t.UngroundedFigures} figures not in the data: {falsity:P0} false";
+                   $"{t.UngroundedFigures} figures not in the data: {falsity * 100:0}% false";
         return (factor, factor >= 0.9995 ? $"{note} (tolerated)" : $"{note} ×{factor:0.00}");
     }
 

@@ -28,7 +28,7 @@ public static class RewardsCli
         var rewards = () => system;
 
         var verbose = new Option<bool>("--verbose") { Description = "Print every component of every example." };
-        var test = new Command("test", "Score the graded set (high/medium/low per task kind) and check its ordering.") { verbose };
+        var test = new Command("test", "Score the graded set (honest and adversarial reports per task kind) and check its ordering.") { verbose };
         test.SetAction(r => Test(rewards(), r.GetValue(verbose)));
 
         var input = new Option<FileInfo>("--input") { Description = "JSONL: completion|answer, kind|task_kind, market per line.", Required = true };
@@ -60,7 +60,8 @@ public static class RewardsCli
         }
         if (report.Passed)
         {
-            Console.WriteLine($"PASS: every high > every medium > every low per kind; high ≥ {GradedSet.HighFloor}, low ≤ {GradedSet.LowCeiling}.");
+            var orders = string.Join(", ", GradedSet.Orderings.Select(o => $"{o.Better} > {o.Worse}".ToLowerInvariant()));
+            Console.WriteLine($"PASS: per kind {orders}; high ≥ {GradedSet.HighFloor}, low ≤ {GradedSet.LowCeiling}.");
             return 0;
         }
         foreach (var f in report.Failures) Console.Error.WriteLine($"FAIL: {f}");

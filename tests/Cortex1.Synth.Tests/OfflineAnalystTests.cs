@@ -31,6 +31,23 @@ public class OfflineAnalystTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Offline_answers_over_many_real_windows_make_no_claim_the_truth_gate_rejects()
+    {
+        // The analyst computes every figure from the window, so the gate must find nothing false in any of them;
+        // a failure here is a wrong number in the analyst or a false alarm in the gate (the explanation says which claim).
+        var gate = new SynthOptions().QualityGate;
+        var plan = WindowPlanner.Build(EmbeddedMarket.History, 200, 50, seed: 11);
+        var problems = new List<string>();
+        foreach (var task in plan.Tasks)
+        {
+            var b = RewardSystem.Default.Score(OfflineAnalyst.Write(task).Answer, new RewardContext(task.Market, task.Kind));
+            if (b.Truth < 1 || b.Total < gate) problems.Add($"{task.Key}: total {b.Total:0.000}, truth {b.TruthExplanation}");
+        }
+        output.WriteLine($"{plan.Tasks.Count} offline answers scored, {problems.Count} with a problem");
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(10)));
+    }
+
+    [Fact]
     public void Calculations_check_against_the_data_and_intervals_are_read()
     {
         foreach (var task in Plan.Tasks.Take(10))

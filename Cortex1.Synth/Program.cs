@@ -26,5 +26,6 @@ builder.AddSynth();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapSynthApi();
+app.MapRewardsApi();
 app.Run();
 return 0;

@@ -2,9 +2,9 @@ using Cortex1.Data.Rewards;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cortex1.Domain;
 using Cortex1.Rewards;
 using Cortex1.Rewards.Graded;
+using Cortex1.Synth.Api;
 
 namespace Cortex1.Synth.Rewards;
 
@@ -91,18 +91,12 @@ public static class RewardsCli
         return failed == 0 ? 0 : 1;
     }
 
-    /// <summary>Reads Synth's example record or a bare {completion, kind, market} object.</summary>
+    /// <summary>Reads Synth's example record or a bare {completion, kind, market} object (the reward API's item, market inline).</summary>
     internal static (string Completion, RewardContext Context) ParseLine(string json)
     {
         var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("line is not a JSON object");
-        var completion = (node["completion"] ?? node["answer"])?.GetValue<string>()
-            ?? throw new InvalidDataException("missing 'completion' (or 'answer')");
-        var kindText = (node["kind"] ?? node["task_kind"] ?? node["taskKind"])?.GetValue<string>()
-            ?? throw new InvalidDataException("missing 'kind' (or 'task_kind')");
-        if (!Enum.TryParse<TaskKind>(kindText.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var kind))
-            throw new InvalidDataException($"unknown task kind '{kindText}' (one of {string.Join(", ", Enum.GetNames<TaskKind>())})");
-        var market = (node["market"] ?? node["market_data"] ?? node["marketData"])?.Deserialize<MarketContext>(RewardJson.Options)
-            ?? throw new InvalidDataException("missing 'market' (a MarketContext)");
-        return (completion, new RewardContext(market, kind));
+        var item = RewardItem.Parse(node);
+        if (item.Market is null) throw new InvalidDataException("a line needs its 'market' inline (data-set examples are looked up by the reward API)");
+        return (item.Completion, new RewardContext(item.Market, item.Kind!.Value));
     }
 }

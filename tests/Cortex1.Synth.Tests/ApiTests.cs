@@ -17,7 +17,7 @@ namespace Cortex1.Synth.Tests;
 
 /// <summary>The service as it runs: ServiceDefaults, data, the synth job worker and the HTTP API on 127.0.0.1.</summary>
 [Collection(MarketCollection.Name)]
-public class ApiTests(MarketDatabase fx)
+public partial class ApiTests(MarketDatabase fx)
 {
     private async Task<(WebApplication App, HttpClient Http)> StartService(Dictionary<string, string?>? settings = null)
     {
@@ -35,6 +35,7 @@ public class ApiTests(MarketDatabase fx)
         builder.AddSynth();
         var app = builder.Build();
         app.MapSynthApi();
+        app.MapRewardsApi();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new HttpClient { BaseAddress = new Uri(address) });

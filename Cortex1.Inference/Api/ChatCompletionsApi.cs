@@ -52,7 +52,7 @@ public static class ChatCompletionsApi
         var reasoning = Enumerable.Range(0, reply.N).Select(_ => new StringBuilder()).ToArray();
         var splitters = Enumerable.Range(0, reply.N).Select(_ => new ReasoningSplitter(reply.ReasoningModel)).ToArray();
         var tally = new ChoiceTally(reply);
-        await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
+        await foreach (var e in RequestEvents.ReadUntilAllEndAsync(events, reply.N, ct))
         {
             var (thought, answer) = e switch
             {
@@ -85,7 +85,7 @@ public static class ChatCompletionsApi
 
         var splitters = Enumerable.Range(0, reply.N).Select(_ => new ReasoningSplitter(reply.ReasoningModel)).ToArray();
         var tally = new ChoiceTally(reply);
-        await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
+        await foreach (var e in RequestEvents.ReadUntilAllEndAsync(events, reply.N, ct))
         {
             if (e is Failed failed)
             {

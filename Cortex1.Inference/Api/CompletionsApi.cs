@@ -50,7 +50,7 @@ public static class CompletionsApi
     {
         var text = echo.Select(e => new StringBuilder(e)).ToArray();
         var tally = new ChoiceTally(reply);
-        await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
+        await foreach (var e in RequestEvents.ReadUntilAllEndAsync(events, reply.N, ct))
         {
             switch (e)
             {
@@ -76,7 +76,7 @@ public static class CompletionsApi
             if (echo[choice].Length > 0) await Send(choice, echo[choice]);
 
         var tally = new ChoiceTally(reply);
-        await foreach (var e in GenerationEvents.ReadAsync(events, reply.N, ct))
+        await foreach (var e in RequestEvents.ReadUntilAllEndAsync(events, reply.N, ct))
         {
             switch (e)
             {

@@ -1,3 +1,6 @@
+using Cortex1.Model.Generation;
+using Cortex1.Model.Loading;
+
 namespace Cortex1.Inference.Engine;
 
 /// <summary>Configuration section <c>Inference</c>. Every setting has a default that runs on a laptop CPU.</summary>
@@ -24,7 +27,7 @@ public sealed class InferenceOptions
     public string? ModelName { get; set; }
 
     /// <summary><c>none</c> or <c>nf4</c> (4-bit NormalFloat weights).</summary>
-    public string Quantization { get; set; } = "none";
+    public string Quantization { get; set; } = QuantizationName.None;
 
     /// <summary>float32, bfloat16 or float16; empty = the engine's default for the device.</summary>
     public string? DType { get; set; }
@@ -46,7 +49,7 @@ public sealed class InferenceOptions
 
     /// <summary>Most prompt tokens prefilled in one forward: prompts admitted together share it (weights read once), up
     /// to this many tokens; a longer prompt still runs, alone.</summary>
-    public int MaxPrefillTokens { get; set; } = 4096;
+    public int MaxPrefillTokens { get; set; } = PrefillBudget.DefaultMaxTokens;
 
     /// <summary>Most sequences waiting for a batch slot; past that, requests get 429.</summary>
     public int MaxQueue { get; set; } = 64;

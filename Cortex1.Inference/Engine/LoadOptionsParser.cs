@@ -8,20 +8,13 @@ public static class LoadOptionsParser
 {
     public static LoadOptions Parse(InferenceOptions options)
     {
-        var quantization = options.Quantization.Trim().ToLowerInvariant() switch
-        {
-            "" or "none" => Quantization.None,
-            "nf4" => Quantization.Nf4,
-            var other => throw new InvalidOperationException($"Inference:Quantization '{other}' is not one of: none, nf4."),
-        };
-        ScalarType? dtype = options.DType?.Trim().ToLowerInvariant() switch
-        {
-            null or "" => null,
-            "float32" or "fp32" => ScalarType.Float32,
-            "bfloat16" or "bf16" => ScalarType.BFloat16,
-            "float16" or "fp16" or "half" => ScalarType.Float16,
-            var other => throw new InvalidOperationException($"Inference:DType '{other}' is not one of: float32, bfloat16, float16."),
-        };
+        var quantization = Quantization.None;
+        if (!string.IsNullOrWhiteSpace(options.Quantization) && !QuantizationName.TryParse(options.Quantization, out quantization))
+            throw new InvalidOperationException($"Inference:Quantization '{options.Quantization.Trim()}' is not one of: {string.Join(", ", QuantizationName.All)}.");
+        ScalarType? dtype = null;
+        if (!string.IsNullOrWhiteSpace(options.DType))
+            dtype = DTypeName.TryParse(options.DType, out var parsed) ? parsed
+                : throw new InvalidOperationException($"Inference:DType '{options.DType.Trim()}' is not one of: {string.Join(", ", DTypeName.All)}.");
         var device = options.Device?.Trim().ToLowerInvariant();
         if (device is not (null or "" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw new InvalidOperationException($"Inference:Device '{options.Device}' is not one of: cpu, cuda, cuda:N.");

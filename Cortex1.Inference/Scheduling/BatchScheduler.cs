@@ -26,7 +26,7 @@ public sealed partial class BatchScheduler : IDisposable
     private readonly ConcurrentQueue<EngineCommand> _commands = new();
     private readonly List<EngineCommand> _deferred = [];
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly List<Sequence> _active = [];
+    private readonly List<RunningJob> _active = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly InferenceOptions _options;
     private readonly InferenceTelemetry _telemetry;
@@ -149,15 +149,15 @@ public sealed partial class BatchScheduler : IDisposable
 
     /// <summary>
     /// Takes waiting jobs into free batch slots and prefills their prompts together in one forward (up to
-    /// <see cref="InferenceOptions.MaxPrefillTokens"/>), so a burst of requests reads the weights once, not once each.
+    /// <see cref="InferenceOptions.MaxPrefillTokens"/>, counted as <see cref="PrefillBudget"/> does), so a burst of
+    /// requests reads the weights once, not once each.
     /// </summary>
     private void Admit(LanguageModel model)
     {
-        var admitted = new List<Sequence>();
-        var tokens = 0;
-        while (_active.Count + admitted.Count < _options.MaxBatchSize && _waiting.TryPeek(out var next))
+        var admitted = new List<RunningJob>();
+        var budget = new PrefillBudget(_options.MaxPrefillTokens);
+        while (_active.Count + admitted.Count < _options.MaxBatchSize && _waiting.TryPeek(out var next) && budget.Fits(next.PromptTokens))
         {
-            if (admitted.Count > 0 && tokens + next.PromptTokens.Length > _options.MaxPrefillTokens) break;
             _waiting.TryDequeue(out var job);
             _telemetry.QueueDepth.Add(-1);
             if (job!.Cancellation.IsCancellationRequested)
@@ -178,10 +178,9 @@ public sealed partial class BatchScheduler : IDisposable
                 Release("error");
                 continue;
             }
-            var stops = new StopChecker(job.Parameters.IgnoreEos ? [] : model.Tokenizer.EosTokenIds, job.Parameters.StopStrings);
-            admitted.Add(new Sequence(job, cache, new TokenStream(new Sampler(job.Parameters.Sampling),
-                new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops, job.PromptTokens.Length, job.Parameters.MaxTokens, model.ContextLength)));
-            tokens += job.PromptTokens.Length;
+            admitted.Add(new RunningJob(job, cache, TokenStream.For(model, job.PromptTokens.Length, job.Parameters.Sampling,
+                job.Parameters.MaxTokens, job.Parameters.StopStrings, stopTokens: job.Parameters.IgnoreEos ? [] : null)));
+            budget.Add(job.PromptTokens);
             _telemetry.Tokens.Add(job.PromptTokens.Length, new KeyValuePair<string, object?>("token.type", "prompt"));
         }
         if (admitted.Count == 0) return;
@@ -198,7 +197,7 @@ public sealed partial class BatchScheduler : IDisposable
         }
         catch (Exception e)
         {
-            LogPrefillFailed(_logger, e, tokens, admitted.Count);
+            LogPrefillFailed(_logger, e, budget.Tokens, admitted.Count);
             foreach (var sequence in admitted) sequence.Fail($"The engine failed on the prompt: {EngineErrors.Summary(e)}");
         }
     }
@@ -232,7 +231,7 @@ public sealed partial class BatchScheduler : IDisposable
         }
     }
 
-    private void RecordFinished(Sequence sequence)
+    private void RecordFinished(RunningJob sequence)
     {
         _telemetry.Tokens.Add(sequence.Generated, new KeyValuePair<string, object?>("token.type", "completion"));
         var decoding = Stopwatch.GetElapsedTime(sequence.FirstTokenAt).TotalSeconds;
@@ -257,6 +256,6 @@ public sealed partial class BatchScheduler : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Decode step failed for {Count} sequences")]
     private static partial void LogStepFailed(ILogger logger, Exception e, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Prefill failed for {Count} prompts of {Tokens} tokens in all")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Prefill failed for {Count} prompts of {Tokens} distinct tokens in all")]
     private static partial void LogPrefillFailed(ILogger logger, Exception e, int tokens, int count);
 }

@@ -49,13 +49,10 @@ public static class ModelBench
             var kv = new List<string> { $"shape={shape}", $"prompt={prompt}", $"decode={decode}", $"batch={batch}" };
             foreach (var variant in variants)
             {
-                var options = variant switch
-                {
-                    "fp32" => new LoadOptions(Quantization.None, ScalarType.Float32, "cpu"),
-                    "bf16" => new LoadOptions(Quantization.None, ScalarType.BFloat16, "cpu"),
-                    "nf4" => new LoadOptions(Quantization.Nf4, ScalarType.BFloat16, "cpu"),
-                    _ => throw new ArgumentException($"Unknown variant '{variant}' (fp32, bf16, nf4)."),
-                };
+                // A variant is a dtype (fp32, bf16…) or a quantisation, which computes in bf16.
+                var options = QuantizationName.TryParse(variant, out var q) && q != Quantization.None ? new LoadOptions(q, ScalarType.BFloat16, "cpu")
+                    : DTypeName.TryParse(variant, out var dtype) ? new LoadOptions(Quantization.None, dtype, "cpu")
+                    : throw new ArgumentException($"Unknown variant '{variant}' (fp32, bf16, nf4).");
                 GC.Collect();
                 var r = Measure(folder, options, prompt, decode, batch);
                 Console.WriteLine($"| {variant} | {r.WeightsMb:F0} | {r.LoadS:F1} | {r.PrefillTps:F1} | {r.DecodeTps:F2} | {r.DecodeMedianTps:F2} | {r.PeakMb:F0} |");

@@ -4,7 +4,7 @@ using Cortex1.Model.Modeling;
 
 namespace Cortex1.Model.Generation;
 
-/// <summary>One sequence to generate. StopTokens default to the model's EOS ids; Adapter null = the model's ActiveAdapter.</summary>
+/// <summary>One sequence to generate. StopTokens default to the model's EOS ids; Adapter null = the base model.</summary>
 public sealed record GenerationRequest(IReadOnlyList<int> PromptTokens, SamplingOptions Sampling, int MaxTokens,
     IReadOnlyList<string>? StopStrings = null, IReadOnlyList<int>? StopTokens = null, string? Adapter = null);
 
@@ -20,9 +20,11 @@ public sealed record GenerationResult(string Text, IReadOnlyList<int> Tokens, st
 /// Generation over <see cref="LanguageModel"/>: prefill each prompt into its own cache, then batched decode steps
 /// in which finished sequences simply drop out (no padding). Streaming and batch share the same per-sequence state.
 /// </summary>
-public sealed class Generator(LanguageModel model)
+/// <param name="prefillTokenBudget">Most distinct prompt tokens prefilled in one forward (<see cref="PrefillBudget"/>).</param>
+public sealed class Generator(LanguageModel model, int prefillTokenBudget = PrefillBudget.DefaultMaxTokens)
 {
-    sealed class Sequence : IDisposable
+    /// <summary>A request being generated: its cache and stream, and the tokens and text it has produced.</summary>
+    sealed class RunningRequest : IDisposable
     {
         public required GenerationRequest Request { get; init; }
         public required KvCache Cache { get; init; }
@@ -34,24 +36,21 @@ public sealed class Generator(LanguageModel model)
         public void Dispose() => Cache.Dispose();
     }
 
-    Sequence Start(GenerationRequest r)
+    RunningRequest Start(GenerationRequest r)
     {
         if (r.PromptTokens.Count == 0) throw new ArgumentException("The prompt is empty.");
         if (r.MaxTokens <= 0) throw new ArgumentException("MaxTokens must be positive.");
         if (r.PromptTokens.Count >= model.ContextLength)
             throw new ArgumentException($"The prompt has {r.PromptTokens.Count} tokens; the context length is {model.ContextLength}.");
-        var stops = new StopChecker(r.StopTokens ?? model.Tokenizer.EosTokenIds, r.StopStrings ?? []);
-        return new Sequence
+        return new RunningRequest
         {
             Request = r,
             Cache = model.NewCache(r.Adapter),
-            Stream = new TokenStream(new Sampler(r.Sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true), stops,
-                r.PromptTokens.Count, r.MaxTokens, model.ContextLength),
+            Stream = TokenStream.For(model, r.PromptTokens.Count, r.Sampling, r.MaxTokens, r.StopStrings ?? [], r.StopTokens),
         };
     }
-
     /// <summary>Samples from logits, records the token, and returns the text delta it releases (Finish set when done).</summary>
-    static string Accept(Sequence s, float[] logits)
+    static string Accept(RunningRequest s, float[] logits)
     {
         var delta = s.Stream.Accept(logits, s.Cache.Tokens);
         s.Generated.Add(s.Stream.LastToken);
@@ -74,34 +73,19 @@ public sealed class Generator(LanguageModel model)
         }
     }
 
-    public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken ct = default) =>
-        (await GenerateBatchAsync([request], ct))[0];
-
-    /// <summary>Generates several sequences together (a GRPO group, or a server batch): all decode steps are batched.</summary>
-    public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default) =>
-        Task.Run(() => GenerateBatch(requests, ct), ct);
-
-    /// <summary>Most distinct prompt tokens in one prefill forward.</summary>
-    const int PrefillTokenBudget = 8192;
-
     /// <summary>
     /// Prefills every sequence and takes its first token, several prompts per forward. Sequences with the same prompt and
     /// adapter (a GRPO group of G completions) share one prefill inside <see cref="LanguageModel.Extend"/>; each then
-    /// samples the same logits with its own sampler. A repeat of the previous prompt costs the budget nothing.
+    /// samples the same logits with its own sampler.
     /// </summary>
-    void Prefill(List<Sequence> seqs, CancellationToken ct)
+    void Prefill(List<RunningRequest> seqs, CancellationToken ct)
     {
         for (var start = 0; start < seqs.Count;)
         {
             ct.ThrowIfCancellationRequested();
+            var budget = new PrefillBudget(prefillTokenBudget);
             var end = start;
-            for (var tokens = 0; end < seqs.Count; end++)
-            {
-                var prompt = seqs[end].Request.PromptTokens;
-                var added = end > start && prompt.SequenceEqual(seqs[end - 1].Request.PromptTokens) ? 0 : prompt.Count;
-                if (end > start && tokens + added > PrefillTokenBudget) break;
-                tokens += added;
-            }
+            for (; end < seqs.Count && budget.Fits(seqs[end].Request.PromptTokens); end++) budget.Add(seqs[end].Request.PromptTokens);
             var chunk = seqs.GetRange(start, end - start);
             var logits = model.Extend(chunk.Select(s => s.Cache).ToList(), chunk.Select(s => s.Request.PromptTokens.ToArray()).ToList());
             for (var i = 0; i < chunk.Count; i++) Accept(chunk[i], logits[i]);
@@ -109,9 +93,10 @@ public sealed class Generator(LanguageModel model)
         }
     }
 
+    /// <summary>Generates several sequences together (a GRPO group, or a server batch): all decode steps are batched.</summary>
     public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, CancellationToken ct = default)
     {
-        var seqs = new List<Sequence>();
+        var seqs = new List<RunningRequest>();
         try
         {
             foreach (var r in requests) seqs.Add(Start(r));

@@ -18,6 +18,16 @@ public static class FinishReasons
 /// </summary>
 public sealed class TokenStream(Sampler sampler, IncrementalDecoder decoder, StopChecker stops, int promptLength, int maxTokens, int contextLength)
 {
+    /// <summary>
+    /// The stream of one sequence on <paramref name="model"/>: special tokens are not shown as text, and it stops on
+    /// <paramref name="stopTokens"/> (null = the model's EOS ids, empty = none) or any of <paramref name="stopStrings"/>,
+    /// after <paramref name="maxTokens"/> tokens, or when the context is full.
+    /// </summary>
+    public static TokenStream For(LanguageModel model, int promptLength, SamplingOptions sampling, int maxTokens,
+        IReadOnlyList<string> stopStrings, IReadOnlyList<int>? stopTokens = null) =>
+        new(new Sampler(sampling), new IncrementalDecoder(model.Tokenizer, skipSpecial: true),
+            new StopChecker(stopTokens ?? model.Tokenizer.EosTokenIds, stopStrings), promptLength, maxTokens, model.ContextLength);
+
     public int Generated { get; private set; }
     public int LastToken { get; private set; }
 

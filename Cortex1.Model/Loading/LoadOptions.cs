@@ -2,8 +2,6 @@ using static TorchSharp.torch;
 
 namespace Cortex1.Model.Loading;
 
-public enum Quantization { None, Nf4 }
-
 /// <summary>How to load a model. DType null = the device's default (see <see cref="Devices.DeviceSelector"/>);
 /// Device "cpu" or "cuda" (null/empty = best available).</summary>
 public sealed record LoadOptions(Quantization Quantization = Quantization.None, ScalarType? DType = null, string? Device = null)

@@ -17,16 +17,16 @@ public static class PeftFormat
     public const string WeightsFile = "adapter_model.safetensors";
     const string Prefix = "base_model.model.";
 
-    public static void Save(LanguageModel model, string name, string folder)
+    /// <summary>Writes adapter <paramref name="name"/> (loaded, with <paramref name="config"/>) to <paramref name="folder"/>.</summary>
+    internal static void Save(LanguageModel model, string name, LoraConfig config, string folder)
     {
-        if (!model.AdapterConfigs.TryGetValue(name, out var config)) throw new KeyNotFoundException($"No adapter '{name}' is loaded.");
         Directory.CreateDirectory(folder);
         using var scope = NewDisposeScope();
         var tensors = new List<(string, Tensor)>();
         var modules = new SortedSet<string>(StringComparer.Ordinal);
         try
         {
-            foreach (var p in model.Decoder.Layers.SelectMany(l => l.Projections.Values))
+            foreach (var p in model.Decoder.LayerProjections)
             {
                 if (!p.Adapters.TryGetValue(name, out var lora)) continue;
                 modules.Add(p.Name.Split('.')[^1]);
@@ -57,9 +57,9 @@ public static class PeftFormat
         File.WriteAllText(Path.Combine(folder, ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    public static void Load(LanguageModel model, string name, string folder)
+    /// <summary>Attaches the adapter in <paramref name="folder"/> to <paramref name="model"/> under a free <paramref name="name"/>.</summary>
+    internal static void Load(LanguageModel model, string name, string folder)
     {
-        if (model.Adapters.Contains(name)) throw new InvalidOperationException($"Adapter '{name}' is already loaded.");
         var cfgPath = Path.Combine(folder, ConfigFile);
         var wPath = Path.Combine(folder, WeightsFile);
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"No {ConfigFile} in adapter folder '{folder}'.", cfgPath);
@@ -80,7 +80,7 @@ public static class PeftFormat
         // rsLoRA scales by alpha/sqrt(r) instead of alpha/r.
         var scale = cfg["use_rslora"]?.GetValue<bool>() == true ? alpha / Math.Sqrt(rank) : config.Scale;
 
-        var projections = model.Decoder.Layers.SelectMany(l => l.Projections.Values).ToDictionary(p => p.Name);
+        var projections = model.Decoder.LayerProjections.ToDictionary(p => p.Name);
         using var file = new SafeTensorsFile(wPath);
         var pairs = new Dictionary<string, (Tensor? A, Tensor? B)>();
         try

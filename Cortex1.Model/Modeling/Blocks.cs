@@ -75,9 +75,8 @@ public static class Blocks
     {
         // Several queries per sequence (prefill, training) go through libtorch's fused kernel: on a GPU it never
         // materialises the [T, S] scores (long prompts × 40 heads would not fit), and on the CPU its flash kernel is far
-        // faster than the ops below (3k-token SFT step on the tiny base ~9 → ~1 s, bf16 512-token prefill of the
-        // qwen2-0.5b shape ~110 → ~460 tok/s). A decode step (one query) reads the cache in place here instead: the
-        // fused path would first copy K/V to every query head, which made decode ~10 % slower.
+        // faster than the ops below (docs/model-engine.md). A CPU decode step (one query) reads the cache in place
+        // here instead: the fused path would first copy K/V to every query head, which costs more than it saves.
         if (causal && (allowed is not null || q.shape[2] != k.shape[2]))
             throw new ArgumentException("Causal attention takes no mask and as many queries as keys.");
         if (q.device_type == DeviceType.CUDA || q.shape[2] > 1) return FusedAttention(q, k, v, allowed, causal);

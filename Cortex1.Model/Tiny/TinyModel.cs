@@ -103,7 +103,7 @@ public static class TinyModel
             MaxPositionEmbeddings = o.MaxPositionEmbeddings,
             BosTokenId = special["bos"],
             EosTokenIds = [special["eos"]],
-            TorchDType = o.DType == ScalarType.BFloat16 ? "bfloat16" : "float32",
+            TorchDType = DTypeName.Of(o.DType),
         };
         WriteRandomWeights(folder, config, seed, o.DType, o.MaxShardBytes);
         var indent = new JsonSerializerOptions { WriteIndented = true };

@@ -24,12 +24,9 @@ public static class TrainerBench
         var generations = cli.Int("--generations", 4);
         var steps = cli.Int("--steps", 2);
         var promptsPerStep = cli.Int("--prompts", 1);
-        var quantization = cli.String("--quantization", "nf4") switch
-        {
-            "nf4" => Quantization.Nf4,
-            "none" => Quantization.None,
-            var q => throw new ArgumentException($"Unknown quantization '{q}' (nf4, none)."),
-        };
+        var quantizationName = cli.String("--quantization", QuantizationName.Nf4);
+        var quantization = QuantizationName.TryParse(quantizationName, out var parsed) ? parsed
+            : throw new ArgumentException($"Unknown quantization '{quantizationName}' ({string.Join(", ", QuantizationName.All)}).");
 
         var folder = Path.Combine(Path.GetTempPath(), $"cortex1-trainer-bench-{Environment.ProcessId}");
         try

@@ -74,7 +74,7 @@ public static class TokenLogProbs
     {
         using var scope = NewDisposeScope();
         var t = (int)batch.Ids.shape[1];
-        var logits = model.Forward(batch.Ids, batch.AttentionMask, adapter, useActiveAdapter: false, keepLast: t - batch.ScoredFrom)
+        var logits = model.Forward(batch.Ids, batch.AttentionMask, adapter, keepLast: t - batch.ScoredFrom)
             .to(ScalarType.Float32);
         var logp = logits[.., ..^1, ..].log_softmax(-1);
         var targets = batch.Ids[.., (batch.ScoredFrom + 1)..].unsqueeze(-1);

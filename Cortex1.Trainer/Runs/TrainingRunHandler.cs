@@ -57,7 +57,7 @@ public sealed partial class TrainingRunHandler(
         await context.ReportProgressAsync(0, $"loading base model {request.BaseModel}", ct);
         var folder = await BaseModelFolderAsync(request.BaseModel, ct);
         using var model = await Task.Run(() => LanguageModel.Load(folder,
-            new LoadOptions(request.Quantization == "nf4" ? Quantization.Nf4 : Quantization.None)), ct);
+            new LoadOptions(QuantizationName.Parse(request.Quantization))), ct);
 
         var resume = await store.LatestCheckpointAsync(jobId, ct);
         string? resumeFolder = null;

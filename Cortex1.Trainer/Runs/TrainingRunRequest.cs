@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cortex1.Model.Loading;
 
 namespace Cortex1.Trainer.Runs;
 
@@ -14,7 +15,7 @@ public sealed partial record TrainingRunRequest(
     string Dataset,
     string Version,
     string BaseModel = "tiny",
-    string Quantization = "nf4",
+    string Quantization = QuantizationName.Nf4,
     int SftSteps = 0,
     int GrpoSteps = 20,
     int NumGenerations = 4,
@@ -37,7 +38,7 @@ public sealed partial record TrainingRunRequest(
         !SafeName().IsMatch(Dataset ?? "") ? "dataset must be a data set name (a-z, 0-9, '.', '_', '-')" :
         !SafeName().IsMatch(Version ?? "") ? "version must be a data set version (a-z, 0-9, '.', '_', '-')" :
         string.IsNullOrWhiteSpace(BaseModel) ? "baseModel is required: tiny, a local folder, or models/{prefix}" :
-        Quantization is not ("nf4" or "none") ? "quantization must be nf4 or none" :
+        !QuantizationName.TryParse(Quantization, out _) ? $"quantization must be one of: {string.Join(", ", QuantizationName.All)}" :
         SftSteps < 0 || GrpoSteps < 0 || SftSteps + GrpoSteps == 0 ? "sftSteps and grpoSteps must be ≥ 0 and not both 0" :
         NumGenerations < 2 ? "numGenerations must be at least 2 (GRPO compares completions within a group)" :
         MaxCompletionLength is < 1 or > 8192 ? "maxCompletionLength must be in [1, 8192]" :

@@ -77,6 +77,24 @@ public sealed class BatchingTests(SharedServer shared)
         Assert.Contains(3.0, metrics.Values("cortex1.inference.prefill_batch_size"));
     }
 
+    [Fact]
+    public async Task The_choices_of_a_long_prompt_share_one_prefill_within_the_budget()
+    {
+        // ~2,600 prompt tokens: three separate copies would pass the default 4,096-token prefill budget, but n choices
+        // are one prompt run once (PrefillBudget counts a repeat of the previous prompt as free), so all three go in.
+        using var metrics = new MetricRecorder(Server);
+        var body = new
+        {
+            model = Server.ModelName,
+            messages = new[] { new { role = "user", content = string.Concat(Enumerable.Repeat("BTC ", 2600)) } },
+            max_tokens = 2, n = 3, temperature = 0.8, seed = 5,
+        };
+        var (status, json, _) = await Server.PostAsync("v1/chat/completions", body);
+        Assert.Equal(200, status);
+        Assert.True(json.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() > Cortex1.Model.Generation.PrefillBudget.DefaultMaxTokens / 2);
+        Assert.Contains(3.0, metrics.Values("cortex1.inference.prefill_batch_size"));
+    }
+
     private static Dictionary<string, object> ToDictionary(object body) =>
         JsonSerializer.Deserialize<Dictionary<string, object>>(JsonSerializer.Serialize(body))!;
 }

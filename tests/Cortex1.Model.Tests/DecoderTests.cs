@@ -56,7 +56,7 @@ public class DecoderTests
         using var ids = tensor(new long[] { 0, 0, 4, 5, 6, 7, 8, 9, 10, 11 }, [2, 5]);
         using var mask = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, [2, 5]);
         using var _ = no_grad();
-        using var logits = model.Forward(ids, mask, useActiveAdapter: false);
+        using var logits = model.Forward(ids, mask);
         var last = logits[0, 4].data<float>().ToArray();
         Assert.True(TinyModels.MaxAbsDiff(solo[2], last) < 1e-4);
     }

@@ -61,7 +61,7 @@ public sealed class GrpoTrainerTests : IDisposable
             new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2 },
             (_, completion) => Math.Min(1, completion.Length / 400.0));
         using var probe = tensor(model.Tokenizer.Encode("hello market", allowSpecial: false).Select(x => (long)x).ToArray()).unsqueeze(0);
-        using var baseBefore = model.Forward(probe, adapter: null, useActiveAdapter: false).detach().clone();
+        using var baseBefore = model.Forward(probe, adapter: null).detach().clone();
         var adapterBefore = trainer.Parameters.Select(p => p.detach().clone()).ToList();
 
         var metrics = trainer.Step(0, prompts);
@@ -69,7 +69,7 @@ public sealed class GrpoTrainerTests : IDisposable
         Assert.True(double.IsFinite(metrics.Loss) && double.IsFinite(metrics.Kl));
         Assert.InRange(metrics.RewardMean, 0, 1);
         Assert.True(metrics.CompletionTokensMean > 0);
-        using var baseAfter = model.Forward(probe, adapter: null, useActiveAdapter: false);
+        using var baseAfter = model.Forward(probe, adapter: null);
         Assert.True(baseBefore.allclose(baseAfter), "the frozen base (the reference policy) must not move");
         Assert.Contains(trainer.Parameters.Zip(adapterBefore), pair => !pair.First.allclose(pair.Second));
     }
@@ -126,7 +126,7 @@ public sealed class GrpoTrainerTests : IDisposable
             Assert.Null(unpadded.AttentionMask);   // nothing padded: a plainly causal forward, no mask to build
         using var _ = no_grad();
         using var scored = TokenLogProbs.Compute(model, batch, adapter: null);
-        using var full = model.Forward(batch.Ids, batch.AttentionMask, useActiveAdapter: false).to(ScalarType.Float32).log_softmax(-1);
+        using var full = model.Forward(batch.Ids, batch.AttentionMask).to(ScalarType.Float32).log_softmax(-1);
         var mask = batch.CompletionMask.data<float>().ToArray();
         var got = scored.data<float>().ToArray();
         var width = (int)scored.shape[1];

@@ -4,10 +4,13 @@ using Cortex1.Inference.Scheduling;
 
 namespace Cortex1.Inference.Api;
 
-/// <summary>Reads a request's events until every one of its sequences has finished or failed.</summary>
-public static class GenerationEvents
+/// <summary>
+/// A request's events: the <see cref="GenerationEvent"/>s of all its choices on one channel, read until every one of its
+/// sequences has finished or failed.
+/// </summary>
+public static class RequestEvents
 {
-    public static async IAsyncEnumerable<GenerationEvent> ReadAsync(
+    public static async IAsyncEnumerable<GenerationEvent> ReadUntilAllEndAsync(
         ChannelReader<GenerationEvent> reader, int sequences, [EnumeratorCancellation] CancellationToken ct)
     {
         var open = sequences;

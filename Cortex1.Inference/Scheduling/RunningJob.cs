@@ -9,7 +9,7 @@ namespace Cortex1.Inference.Scheduling;
 /// which samples, decodes and decides the finish exactly as the engine's own Generator does. This class only turns
 /// what the stream releases into the job's events. Lives on the scheduler's loop thread only.
 /// </summary>
-internal sealed class Sequence(GenerationJob job, KvCache cache, TokenStream stream) : IDisposable
+internal sealed class RunningJob(GenerationJob job, KvCache cache, TokenStream stream) : IDisposable
 {
     public GenerationJob Job { get; } = job;
     public KvCache Cache { get; } = cache;

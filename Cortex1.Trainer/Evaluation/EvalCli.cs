@@ -23,7 +23,9 @@ public static class EvalCli
 
     public static bool IsCommand(string[] args) => args is ["eval", ..];
 
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default)
+    /// <param name="settings">Configuration on top of appsettings.json and the environment (tests give their connections here).</param>
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
@@ -54,7 +56,7 @@ public static class EvalCli
                 await stderr.WriteLineAsync($"error: --split is eval or train, not '{split_}'.");
                 return CommandLineHost.BadSetup;
             }
-            return await WithHost(stderr, both.Token, async (services, configuration, token) =>
+            return await WithHost(stderr, settings, both.Token, async (services, configuration, token) =>
             {
                 var name = parse.GetValue(model)!;
                 var url = parse.GetValue(endpoint) ?? configuration["Eval:Endpoint"] ?? DefaultEndpoint;
@@ -84,7 +86,7 @@ public static class EvalCli
                 return CommandLineHost.Ok;
             });
         });
-        compare.SetAction(async (parse, ct) => await WithHost(stderr, ct, async (services, _, token) =>
+        compare.SetAction(async (parse, ct) => await WithHost(stderr, settings, ct, async (services, _, token) =>
         {
             var store = services.GetRequiredService<EvalStore>();
             var runs = new List<EvalRunRow>();
@@ -107,10 +109,11 @@ public static class EvalCli
 
     public const string HttpClientName = "eval";
 
-    private static async Task<int> WithHost(TextWriter stderr, CancellationToken ct,
+    private static async Task<int> WithHost(TextWriter stderr, IReadOnlyDictionary<string, string?>? settings, CancellationToken ct,
         Func<IServiceProvider, IConfiguration, CancellationToken, Task<int>> body)
     {
         var builder = CommandLineHost.CreateBuilder(typeof(EvalCli));
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
         {
             await stderr.WriteLineAsync($"error: {missing}");

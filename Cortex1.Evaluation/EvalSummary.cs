@@ -37,7 +37,7 @@ public sealed record EvalSummary(
 {
     /// <summary>
     /// The command's last line: <c>reward=… direction_hit_rate=… persistence_hit_rate=… coverage_90=… mape=…
-    /// persistence_mape=… sharpe=… buy_and_hold_sharpe=… answers=… forecasts=…</c>. NaN (nothing to measure) prints as nan.
+    /// persistence_mape=… sharpe=… buy_and_hold_sharpe=… answers=… forecasts=…</c>. NaN (nothing to measure) prints as nan; <c>forecasts</c> counts the forecasts scored.
     /// </summary>
     public string KeyLine() => string.Join(' ',
         $"reward={F(Reward)}",
@@ -49,7 +49,7 @@ public sealed record EvalSummary(
         $"sharpe={F(Strategy.Sharpe)}",
         $"buy_and_hold_sharpe={F(BuyAndHold.Sharpe)}",
         $"answers={Answers}",
-        $"forecasts={Forecasts}");
+        $"forecasts={Scored}");
 
     public static string F(double x) => double.IsNaN(x) ? "nan" : x.ToString("0.####", CultureInfo.InvariantCulture);
 }

@@ -35,7 +35,7 @@ public sealed class Evaluator(RewardSystem rewards, EvalSettings? settings = nul
             var end = ex.Market.Find(f.Asset)!.End;
             if (realised.Close(f.Asset, end.AddDays(f.HorizonDays)) is not { } y) continue;   // not due yet within the stored data
             model.Add(ScoredForecast.Of(f, window[^1], y));
-            AddBaselines(baselines, window, f.Asset, f.HorizonDays, f.Level ?? Settings.StandardLevel, y);
+            AddBaselines(baselines, window, f.Asset, f.HorizonDays, f.Level, y);
         }
 
         var standard = new Dictionary<string, List<ScoredForecast>> { [B.Persistence] = [], [B.Drift] = [], [B.RandomWalk] = [] };
@@ -83,12 +83,13 @@ public sealed class Evaluator(RewardSystem rewards, EvalSettings? settings = nul
             Settings.CostBps);
     }
 
-    private static void AddBaselines(Dictionary<string, List<ScoredForecast>> into, IReadOnlyList<double> window, string asset, int h, double level, double y)
+    /// <summary>Persistence and drift for the horizon; the random-walk interval only where there is a level to match.</summary>
+    private static void AddBaselines(Dictionary<string, List<ScoredForecast>> into, IReadOnlyList<double> window, string asset, int h, double? level, double y)
     {
         double last = window[^1];
         into[B.Persistence].Add(ScoredForecast.Of(B.PersistenceOf(window, asset, h), last, y));
         into[B.Drift].Add(ScoredForecast.Of(B.DriftOf(window, asset, h), last, y));
-        into[B.RandomWalk].Add(ScoredForecast.Of(B.RandomWalkOf(window, asset, h, level), last, y));
+        if (level is { } l) into[B.RandomWalk].Add(ScoredForecast.Of(B.RandomWalkOf(window, asset, h, l), last, y));
     }
 
     /// <summary>The prompt window's closes of <paramref name="chain"/> (what the model saw), or null when it has none.</summary>

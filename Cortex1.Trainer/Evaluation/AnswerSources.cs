@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Cortex1.Domain;
@@ -41,14 +40,15 @@ public sealed partial class ChatEndpoint(HttpClient http, Uri baseUrl, string mo
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl.ToString().TrimEnd('/') + "/chat/completions"));
         if (!string.IsNullOrEmpty(apiKey)) request.Headers.Authorization = new("Bearer", apiKey);
-        request.Content = JsonContent.Create(new JsonObject
+        // A sized body, not a chunked stream: some OpenAI-compatible servers read Content-Length only.
+        request.Content = new StringContent(new JsonObject
         {
             ["model"] = model,
             ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = example.Prompt }),
             ["temperature"] = 0,
             ["max_tokens"] = maxTokens,
             ["stream"] = false,
-        });
+        }.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)

@@ -37,9 +37,10 @@ public static class EvalCli
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per answer.", DefaultValueFactory = _ => 2048 };
         var cost = new Option<double>("--cost-bps") { Description = "Cost of each entry and exit, in basis points of the notional traded.", DefaultValueFactory = _ => 10 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at once.", DefaultValueFactory = _ => 4 };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Also write the report (report.md and its PNGs) to this local folder." };
         var eval = new Command("eval", "Evaluate a model on a data set's held-out split: reward, forecasts vs realised prices, baselines, backtest.")
         {
-            model, endpoint, dataset, version, split, maxTokens, cost, concurrency,
+            model, endpoint, dataset, version, split, maxTokens, cost, concurrency, reportDir,
         };
         var a = new Argument<string>("a") { Description = "A run id, or a model name (its latest run)." };
         var b = new Argument<string>("b") { Description = "Another run id or model name." };
@@ -80,6 +81,13 @@ public static class EvalCli
                 await stdout.WriteLineAsync($"Evaluating '{name}' ({source.Endpoint}) on {blob}.");
                 var outcome = await services.GetRequiredService<EvalRunner>().RunAsync(request, source, parse.GetValue(concurrency),
                     line => stdout.WriteLine(line), token);
+                if (parse.GetValue(reportDir) is { } dir)
+                {
+                    var folder = CommandLineHost.ResolveUserPath(dir);
+                    Directory.CreateDirectory(folder);
+                    foreach (var (file, content) in outcome.Files) await File.WriteAllBytesAsync(Path.Combine(folder, file), content, token);
+                    await stdout.WriteLineAsync($"Report also written to {folder}.");
+                }
                 await stdout.WriteAsync(SummaryTable(outcome.Summary));
                 await stdout.WriteLineAsync($"Stored as evaluation {outcome.Id}; report at {outcome.ReportPrefix}/{EvalReport.Markdown}. Compare with: eval compare {outcome.Id} <other>");
                 await stdout.WriteLineAsync(outcome.Summary.KeyLine());
@@ -179,13 +187,13 @@ public static class EvalCli
     {
         var w = new StringWriter(CultureInfo.InvariantCulture);
         string Name(EvalRunRow r) => $"{r.Id}: {r.Request.Model}";
-        w.WriteLine($"{"",-22}{Name(a),-28}{Name(b),-28}");
-        w.WriteLine($"{"data set",-22}{$"{a.Request.Dataset}/{a.Request.Version} {a.Request.Split}",-28}{$"{b.Request.Dataset}/{b.Request.Version} {b.Request.Split}",-28}");
-        w.WriteLine($"{"answers",-22}{a.Answers,-28}{b.Answers,-28}");
-        w.WriteLine($"{"forecasts",-22}{a.Forecasts,-28}{b.Forecasts,-28}");
+        w.WriteLine($"{"",-22}{Name(a),-34}{Name(b),-34}");
+        w.WriteLine($"{"data set",-22}{$"{a.Request.Dataset}/{a.Request.Version} {a.Request.Split}",-34}{$"{b.Request.Dataset}/{b.Request.Version} {b.Request.Split}",-34}");
+        w.WriteLine($"{"answers",-22}{a.Answers,-34}{b.Answers,-34}");
+        w.WriteLine($"{"forecasts",-22}{a.Forecasts,-34}{b.Forecasts,-34}");
         foreach (var m in EvalStore.Metrics)
-            w.WriteLine($"{m,-22}{V(a.Metrics[m]),-28}{V(b.Metrics[m]),-28}");
-        w.WriteLine($"{"report",-22}{a.ReportPrefix,-28}{b.ReportPrefix,-28}");
+            w.WriteLine($"{m,-22}{V(a.Metrics[m]),-34}{V(b.Metrics[m]),-34}");
+        w.WriteLine($"{"report",-22}{a.ReportPrefix,-34}{b.ReportPrefix,-34}");
         if (a.Request.Dataset != b.Request.Dataset || a.Request.Version != b.Request.Version || a.Request.Split != b.Request.Split)
             w.WriteLine("note: the two runs are on different prompts; their numbers are not directly comparable.");
         return w.ToString();

@@ -69,7 +69,7 @@ public static class EvalPlots
             sc.LegendText = $"{name} ({ok.Sum(l => l.Count)} intervals)";
         }
         Points(s.Model.Levels, "model", Colors.C0);
-        Points(s.Baselines[B.RandomWalk].Levels, "random walk, same forecasts", Colors.C1);
+        Points(s.Baselines[B.RandomWalk].Levels, "random walk, same intervals", Colors.C1);
         Points(s.StandardBaselines[B.RandomWalk].Levels, "random walk, every prompt", Colors.C2);
         plot.ShowLegend(Alignment.UpperLeft);
         plot.Axes.SetLimits(0.45, 1.02, 0, 1.02);
@@ -93,7 +93,7 @@ public static class EvalPlots
         }
         Path(s.Strategy.MeanPath, $"recommendations (Sharpe {EvalSummary.F(s.Strategy.Sharpe)})", Colors.C0);
         Path(s.BuyAndHold.MeanPath, $"buy-and-hold (Sharpe {EvalSummary.F(s.BuyAndHold.Sharpe)})", Colors.C1);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Alignment.LowerLeft);
         plot.Title($"Equity of the mean trade, {costBps:0.#} bps a side — {title}");
         plot.XLabel("days after the window");
         plot.YLabel("equity (1 = entry)");

@@ -8,7 +8,8 @@ using Cortex1.Rewards;
 namespace Cortex1.Trainer.Evaluation;
 
 /// <summary>What one evaluation produced: its stored id, the per-answer results, the summary and where the report is.</summary>
-public sealed record EvalOutcome(long Id, IReadOnlyList<AnswerResult> Results, EvalSummary Summary, string ReportPrefix);
+public sealed record EvalOutcome(long Id, IReadOnlyList<AnswerResult> Results, EvalSummary Summary, string ReportPrefix,
+    IReadOnlyList<(string Name, byte[] Content)> Files);
 
 /// <summary>
 /// One evaluation: read the split's prompts from blob storage, ask the model for each (a few at a time, in order),
@@ -52,9 +53,10 @@ public sealed class EvalRunner(BlobStore blobs, MarketStore market, EvalStore st
         var summary = evaluator.Summarise(results);
         var id = await store.InsertAsync(request, summary, results, ReportPrefix, ct);
         var prefix = ReportPrefix(id);
-        foreach (var (name, content) in EvalReport.Files(id, request, summary, results))
-            await blobs.UploadAsync(BlobContainers.Reports, $"{prefix["reports/".Length..]}/{name}", new MemoryStream(content), ct);
-        return new EvalOutcome(id, results, summary, prefix);
+        var files = EvalReport.Files(id, request, summary, results);
+        foreach (var (name, content) in files)
+            await blobs.UploadAsync(BlobContainers.Reports, $"eval/{id}/{name}", new MemoryStream(content), ct);
+        return new EvalOutcome(id, results, summary, prefix, files);
     }
 
     public static string ReportPrefix(long id) => $"{BlobContainers.Reports}/eval/{id}";

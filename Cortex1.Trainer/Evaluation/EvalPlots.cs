@@ -93,7 +93,7 @@ public static class EvalPlots
         }
         Path(s.Strategy.MeanPath, $"recommendations (Sharpe {EvalSummary.F(s.Strategy.Sharpe)})", Colors.C0);
         Path(s.BuyAndHold.MeanPath, $"buy-and-hold (Sharpe {EvalSummary.F(s.BuyAndHold.Sharpe)})", Colors.C1);
-        plot.ShowLegend(Alignment.LowerLeft);
+        plot.ShowLegend(Alignment.LowerRight);
         plot.Title($"Equity of the mean trade, {costBps:0.#} bps a side — {title}");
         plot.XLabel("days after the window");
         plot.YLabel("equity (1 = entry)");

@@ -2,7 +2,7 @@ using Cortex1.Data;
 using Cortex1.Synth;
 using Cortex1.Synth.Api;
 using Cortex1.Synth.Cli;
-using Cortex1.Synth.Rewards;
+using Cortex1.Synth.Scoring;
 
 // `rewards …` runs the reward CLI and exits before any host is built.
 if (args.Length > 0 && args[0] == "rewards")

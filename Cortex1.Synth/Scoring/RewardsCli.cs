@@ -6,7 +6,7 @@ using Cortex1.Domain;
 using Cortex1.Rewards;
 using Cortex1.Rewards.Graded;
 
-namespace Cortex1.Synth.Rewards;
+namespace Cortex1.Synth.Scoring;
 
 /// <summary>
 /// <c>rewards test --verbose</c>, <c>rewards score --input file.jsonl</c> and <c>rewards bench</c>:

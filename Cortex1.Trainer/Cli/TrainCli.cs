@@ -24,9 +24,9 @@ public static class TrainCli
         var stderr = error ?? Console.Error;
         var config = new Option<string?>("--config") { Description = "A JSON training run (the body of POST /api/training/runs); the options below override its fields." };
         var name = new Option<string?>("--name") { Description = "Adapter name: published as adapters/{name}/ and served by Inference as the model {name}. Rerunning a name resumes or reports that run." };
-        var dataset = new Option<string?>("--dataset") { Description = "Data set name in blob storage (datasets/{dataset}/{version}/train.jsonl)." };
+        var dataset = new Option<string?>("--dataset") { Description = $"Data set name in blob storage ({BlobContainers.Datasets}/{DatasetPaths.Train("{dataset}", "{version}")})." };
         var version = new Option<string?>("--version") { Description = "Data set version." };
-        var baseModel = new Option<string?>("--base-model") { Description = "tiny, a local Hugging Face folder, or models/{prefix} in blob storage." };
+        var baseModel = new Option<string?>("--base-model") { Description = $"{BaseModelReference.Forms}." };
         var quantization = new Option<string?>("--quantization") { Description = "nf4 (QLoRA) or none." };
         var sft = new Option<int?>("--sft-steps") { Description = "Supervised warm-up steps on the teacher's answers." };
         var grpo = new Option<int?>("--grpo-steps") { Description = "GRPO steps." };
@@ -110,8 +110,8 @@ public static class TrainCli
     /// resumed by the Trainer service, whose working directory is another.
     /// </summary>
     private static string BaseModelOf(string baseModel) =>
-        string.IsNullOrWhiteSpace(baseModel) || baseModel == "tiny" || baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal)
-            ? baseModel : CommandLineHost.ResolveUserPath(baseModel);
+        !string.IsNullOrWhiteSpace(baseModel) && BaseModelReference.Parse(baseModel).Folder is { } folder
+            ? CommandLineHost.ResolveUserPath(folder) : baseModel;
 
     private static async Task<int> Execute(TrainingRunRequest request, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {

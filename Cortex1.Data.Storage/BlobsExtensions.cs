@@ -6,13 +6,6 @@ using Microsoft.Extensions.Hosting;
 
 namespace Cortex1.Data;
 
-/// <summary>Connection names the AppHost gives the services.</summary>
-public static class ConnectionNames
-{
-    public const string Database = "cortexdb";
-    public const string Blobs = "blobs";
-}
-
 public static class BlobsExtensions
 {
     /// <summary>

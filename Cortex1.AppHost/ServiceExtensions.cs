@@ -5,14 +5,18 @@ namespace Cortex1.AppHost;
 
 public static class ServiceExtensions
 {
-    /// <summary>A Cortex1 service: both stores referenced and waited for, healthy when its /health is.</summary>
-    public static IResourceBuilder<ProjectResource> AddCortex1Service<TProject>(
-        this IDistributedApplicationBuilder builder, string name, Cortex1Infrastructure infra)
+    /// <summary>A Cortex1 service, healthy when its /health is; it is given the stores it uses with <see cref="WithDatabase"/> and <see cref="WithBlobs"/>.</summary>
+    public static IResourceBuilder<ProjectResource> AddCortex1Service<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>
-        builder.AddProject<TProject>(name)
-            .WithReference(infra.Database, "cortexdb").WaitFor(infra.Database)
-            .WithReference(infra.Blobs, "blobs").WaitFor(infra.Blobs)
-            .WithHttpHealthCheck("/health");
+        builder.AddProject<TProject>(name).WithHttpHealthCheck("/health");
+
+    /// <summary>PostgreSQL as <c>ConnectionStrings:cortexdb</c>, waited for.</summary>
+    public static IResourceBuilder<ProjectResource> WithDatabase(this IResourceBuilder<ProjectResource> service, Cortex1Infrastructure infra) =>
+        service.WithReference(infra.Database, "cortexdb").WaitFor(infra.Database);
+
+    /// <summary>Blob storage as <c>ConnectionStrings:blobs</c>, waited for.</summary>
+    public static IResourceBuilder<ProjectResource> WithBlobs(this IResourceBuilder<ProjectResource> service, Cortex1Infrastructure infra) =>
+        service.WithReference(infra.Blobs, "blobs").WaitFor(infra.Blobs);
 
     /// <summary>A secret parameter, declared when a value is configured under Parameters:{name}, and always when publishing.</summary>
     public static IResourceBuilder<ParameterResource>? AddOptionalSecret(this IDistributedApplicationBuilder builder, string name) =>

@@ -1,8 +1,6 @@
-using Azure.Storage.Blobs;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Migrations;
 using Cortex1.Data.Storage;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -10,30 +8,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Cortex1.Data;
 
-/// <summary>Connection names the AppHost gives the services.</summary>
-public static class ConnectionNames
-{
-    public const string Database = "cortexdb";
-    public const string Blobs = "blobs";
-}
-
 public static class DataExtensions
 {
     /// <summary>
-    /// PostgreSQL (through Aspire's Npgsql integration: pooling, health check, telemetry), the
-    /// migrations applied before the service reports healthy, the blob store with its containers,
-    /// and the job queue.
+    /// PostgreSQL (through Aspire's Npgsql integration: pooling, health check, telemetry), the migrations applied
+    /// before the service reports healthy, and the job queue: for a service that keeps state but no files (Ingest).
     /// </summary>
-    public static IHostApplicationBuilder AddCortex1Data(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddCortex1Database(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource(ConnectionNames.Database);
-
-        var blobs = builder.Configuration.GetConnectionString(ConnectionNames.Blobs)
-            ?? throw new InvalidOperationException(
-                $"ConnectionStrings:{ConnectionNames.Blobs} is not set. Start the service from Cortex1.AppHost, or set it to an Azure Storage or Azurite connection string.");
-        builder.Services.AddSingleton(new BlobServiceClient(blobs));
-        builder.Services.AddSingleton<BlobStore>();
-        builder.Services.AddSingleton<BlobMirror>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddSingleton<StorageReadiness>();
@@ -41,9 +24,16 @@ public static class DataExtensions
         builder.Services.AddHealthChecks().AddCheck<StorageReadiness>("storage-ready");
         return builder;
     }
+
+    /// <summary>
+    /// PostgreSQL (<see cref="AddCortex1Database"/>) and blob storage (<see cref="BlobsExtensions.AddCortex1Blobs"/>), the
+    /// blob containers created along with the migrations before the service reports healthy.
+    /// </summary>
+    public static IHostApplicationBuilder AddCortex1Data(this IHostApplicationBuilder builder) =>
+        builder.AddCortex1Database().AddCortex1Blobs();
 }
 
-/// <summary>Unhealthy until the migrations ran and the blob containers exist.</summary>
+/// <summary>Unhealthy until the migrations ran and, where the service uses blob storage, its containers exist.</summary>
 public sealed class StorageReadiness : IHealthCheck
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,10 +54,13 @@ public sealed class StorageReadiness : IHealthCheck
         Task.FromResult(_failure is null ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(_failure));
 }
 
-/// <summary>Applies migrations and creates containers at start, retrying while the servers come up.</summary>
+/// <summary>Applies migrations and creates the blob containers at start, retrying while the servers come up.</summary>
 internal sealed partial class StorageInitializer(
-    MigrationRunner migrations, BlobStore blobs, StorageReadiness readiness, ILogger<StorageInitializer> logger) : BackgroundService
+    MigrationRunner migrations, IServiceProvider services, StorageReadiness readiness, ILogger<StorageInitializer> logger) : BackgroundService
 {
+    /// <summary>Null in a service that registered no blob storage.</summary>
+    private readonly BlobStore? _blobs = services.GetService<BlobStore>();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
@@ -75,7 +68,7 @@ internal sealed partial class StorageInitializer(
             try
             {
                 await migrations.ApplyAsync(stoppingToken);
-                await blobs.EnsureContainersAsync(stoppingToken);
+                if (_blobs is not null) await _blobs.EnsureContainersAsync(stoppingToken);
                 readiness.Ready();
                 return;
             }

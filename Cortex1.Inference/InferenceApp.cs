@@ -13,7 +13,7 @@ public static class InferenceApp
             ApplicationName = typeof(InferenceApp).Assembly.GetName().Name,
         });
         builder.AddServiceDefaults();
-        builder.AddCortex1Data();
+        builder.AddCortex1Blobs();
         builder.AddInference();
 
         var app = builder.Build();

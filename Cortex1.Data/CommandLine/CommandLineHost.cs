@@ -1,31 +1,48 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
+using Azure;
+using Cortex1.Data.Migrations;
+using Cortex1.Data.Storage;
+using Cortex1.ServiceDefaults.CommandLine;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Cortex1.Data.CommandLine;
 
 /// <summary>
-/// What the services' one-shot commands (<c>Cortex1.Ingest -- fetch</c>, <c>Cortex1.Synth -- generate</c>,
-/// <c>Cortex1.Trainer -- train</c>) share: a host configured like the service (appsettings.json next to the binary,
-/// whatever the working directory, then the environment) that logs warnings on one line, since the command prints
-/// its own progress, and the error a user sees when a connection string is missing.
+/// The shape the services' one-shot commands (<c>Cortex1.Ingest fetch</c>, <c>Cortex1.Synth generate</c>,
+/// <c>Cortex1.Trainer train</c>) share: the command line parsed with Ctrl+C turned into a clean stop
+/// (<see cref="InvokeAsync"/>), then <see cref="RunAsync"/>: connections checked, a host configured like the service,
+/// migrations applied and containers created, the work run, its failure printed, one of <see cref="ExitCodes"/> returned.
 /// </summary>
 public static class CommandLineHost
 {
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int BadSetup = 2;
-
-    /// <summary>Stopped by Ctrl+C or SIGTERM after cleaning up (128 + SIGINT, as shells report it).</summary>
-    public const int Interrupted = 130;
-
     /// <summary>
-    /// Turns Ctrl+C (SIGINT) and SIGTERM into a cancellation the command finishes cleanly on (a job given back, a
-    /// message printed), instead of the process ending mid-step. A second Ctrl+C still ends it at once. Pair it with an
-    /// invocation whose ProcessTerminationTimeout is null, so System.CommandLine leaves the signals to it.
+    /// Parses <paramref name="args"/> against <paramref name="root"/> and runs the chosen action. Ctrl+C (SIGINT) and
+    /// SIGTERM (or <paramref name="stop"/>) cancel the action's token, and the action finishes cleanly on it (a job
+    /// given back, a message printed) instead of the process ending mid-step; a second Ctrl+C still ends it at once.
+    /// A parse error (an unknown option, a value that is not a number) is <see cref="ExitCodes.BadInput"/>.
     /// </summary>
-    public static IDisposable CancelOnInterrupt(CancellationTokenSource stop)
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args, TextWriter stdout, TextWriter stderr, CancellationToken stop = default)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) await stderr.WriteLineAsync($"error: {e.Message}");
+            await stderr.WriteLineAsync("Add --help to the command for its options.");
+            return ExitCodes.BadInput;
+        }
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        using var signals = CancelOnInterrupt(cancel);
+        // ProcessTerminationTimeout null: the library leaves the signals to CancelOnInterrupt, instead of ending the
+        // process two seconds after one, in the middle of a step.
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, cancel.Token);
+    }
+
+    private static IDisposable CancelOnInterrupt(CancellationTokenSource stop)
     {
         var registrations = new List<PosixSignalRegistration>();
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
@@ -43,6 +60,10 @@ public static class CommandLineHost
         public void Dispose() => items.ForEach(r => r.Dispose());
     }
 
+    /// <summary>
+    /// A host configured like the service (appsettings.json next to the binary, whatever the working directory, then
+    /// the environment) that logs warnings on one line, since the command prints its own progress.
+    /// </summary>
     public static HostApplicationBuilder CreateBuilder(Type command)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -55,6 +76,56 @@ public static class CommandLineHost
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         return builder;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> on <paramref name="builder"/>'s host: a connection it needs that is not set is
+    /// <see cref="ExitCodes.BadInput"/> with how to set it; then the stores it needs are registered and prepared (the
+    /// migrations applied, the blob containers created) before its work. Stopped (<paramref name="ct"/>), it prints
+    /// <see cref="DataCommand.Interrupted"/> and returns <see cref="ExitCodes.Interrupted"/>; a PostgreSQL or blob storage
+    /// error, or one <see cref="DataCommand.ExitCodeOf"/> knows, is one line on <paramref name="stderr"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(HostApplicationBuilder builder, DataCommand command, TextWriter stderr, CancellationToken ct)
+    {
+        if (MissingConnection(builder.Configuration, command.Needs) is { } missing)
+        {
+            await stderr.WriteLineAsync($"error: {missing}");
+            return ExitCodes.BadInput;
+        }
+        var database = command.Needs.Contains(ConnectionNames.Database);
+        var blobs = command.Needs.Contains(ConnectionNames.Blobs);
+        if (database) builder.AddCortex1Database();
+        if (blobs) builder.AddCortex1Blobs();
+        command.Register?.Invoke(builder);
+        using var host = builder.Build();
+        var services = host.Services;
+        try
+        {
+            if (database) await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
+            if (blobs) await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
+            return await command.Work(services, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync(command.Interrupted);
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e) when (command.ExitCodeOf?.Invoke(e) is { } code)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return code;
+        }
+        catch (NpgsqlException e)
+        {
+            var server = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString(ConnectionNames.Database)).Host;
+            await stderr.WriteLineAsync($"error: PostgreSQL ({server}): {e.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (RequestFailedException e)
+        {
+            await stderr.WriteLineAsync($"error: blob storage: {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 
     /// <summary>
@@ -89,4 +160,23 @@ public static class CommandLineHost
         ConnectionNames.Blobs => "UseDevelopmentStorage=true", // Azurite on 127.0.0.1:10000; or an Azure Storage account's
         _ => "…",
     };
+}
+
+/// <summary>What a data command is, for <see cref="CommandLineHost.RunAsync"/>.</summary>
+public sealed class DataCommand
+{
+    /// <summary>The connections it uses (<see cref="ConnectionNames"/>): each is checked, registered and prepared.</summary>
+    public required string[] Needs { get; init; }
+
+    /// <summary>The command's own services, registered after the stores.</summary>
+    public Action<HostApplicationBuilder>? Register { get; init; }
+
+    /// <summary>The work, once the stores are ready; returns one of <see cref="ExitCodes"/>.</summary>
+    public required Func<IServiceProvider, CancellationToken, Task<int>> Work { get; init; }
+
+    /// <summary>What the user reads when it is stopped: what was kept, and how to go on.</summary>
+    public required string Interrupted { get; init; }
+
+    /// <summary>The exit code of a failure the command expects (printed as <c>error: {message}</c>), or null for any other.</summary>
+    public Func<Exception, int?>? ExitCodeOf { get; init; }
 }

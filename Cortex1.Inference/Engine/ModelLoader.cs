@@ -50,12 +50,12 @@ public sealed partial class ModelLoader(
     private async Task<string> LocateAsync(CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(_options.Model))
-            return File.Exists(Path.Combine(_options.Model, "config.json"))
+            return BaseModelReference.IsModelFolder(_options.Model)
                 ? _options.Model
-                : throw new DirectoryNotFoundException($"Inference:Model '{_options.Model}' is not a Hugging Face model folder (no config.json).");
+                : throw new DirectoryNotFoundException($"Inference:Model '{_options.Model}' is not a Hugging Face model folder (no {BaseModelReference.ConfigFile}).");
 
         if (!string.IsNullOrWhiteSpace(_options.ModelBlob))
-            return await DownloadAsync(_options.ModelBlob, ct);
+            return await DownloadAsync(BaseModelReference.Blob(_options.ModelBlob), ct);
 
         if (!string.IsNullOrWhiteSpace(_options.RandomShape))
         {
@@ -64,7 +64,7 @@ public sealed partial class ModelLoader(
                 throw new InvalidOperationException($"Inference:RandomShape '{_options.RandomShape}' is not one of: {string.Join(", ", ModelBench.Shapes.Keys)}.");
             var folder = Path.Combine(_options.CacheFolder, "random", _options.RandomShape);
             host.Report($"creating a random-weight {_options.RandomShape} model");
-            if (!File.Exists(Path.Combine(folder, "config.json")))
+            if (!BaseModelReference.IsModelFolder(folder))
                 await Task.Run(() => TinyModel.Create(folder, shape.Family, options: shape.Options), ct);
             return folder;
         }
@@ -74,15 +74,14 @@ public sealed partial class ModelLoader(
     }
 
     /// <summary>Mirrors the blob prefix, retrying while storage is still coming up (a missing prefix is final).</summary>
-    private async Task<string> DownloadAsync(string prefix, CancellationToken ct)
+    private async Task<string> DownloadAsync(BaseModelReference model, CancellationToken ct)
     {
-        var folder = Path.Combine(_options.CacheFolder, "models", prefix.Trim('/'));
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                host.Report($"downloading models/{prefix}");
-                return await mirror.MirrorAsync(BlobContainers.Models, prefix, folder, ct);
+                host.Report($"downloading {model}");
+                return await model.LocalFolderAsync(mirror, _options.CacheFolder, ct);
             }
             catch (Exception e) when (e is RequestFailedException or HttpRequestException && attempt < 30)
             {

@@ -1,17 +1,15 @@
 using System.CommandLine;
 using Cortex1.Data;
 using Cortex1.Data.CommandLine;
-using Cortex1.Data.Migrations;
 using Cortex1.Ingest.Flipside;
 using Cortex1.Ingest.OnChain;
 using Cortex1.Ingest.Pipeline;
 using Cortex1.Ingest.Runs;
-using Npgsql;
+using Cortex1.ServiceDefaults.CommandLine;
 
 namespace Cortex1.Ingest.Cli;
 
 /// <summary>
-/// The command line, in the seed's words:
 /// <c>dotnet run --project Cortex1.Ingest -- fetch --days 30 --chains ethereum,near</c> and
 /// <c>dotnet run --project Cortex1.Ingest -- load-embedded</c>. It writes to the database named by
 /// <c>ConnectionStrings:cortexdb</c> (appsettings.json or the environment variable
@@ -19,15 +17,7 @@ namespace Cortex1.Ingest.Cli;
 /// </summary>
 public static class IngestCli
 {
-    public const int Ok = CommandLineHost.Ok;
-    public const int Failed = CommandLineHost.Failed;
-    public const int BadSetup = CommandLineHost.BadSetup;
-
-    private static readonly string[] Commands = ["fetch", "load-embedded", "-h", "--help"];
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
-
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
@@ -60,7 +50,7 @@ public static class IngestCli
         loadEmbedded.SetAction((_, ct) => Execute(new IngestRunRequest(IngestRunRequest.LoadEmbedded), stdout, stderr, ct));
 
         var root = new RootCommand("Cortex1 market data ingest.") { fetch, loadEmbedded };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
     private static async Task<int> Execute(IngestRunRequest request, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -68,51 +58,34 @@ public static class IngestCli
         if (request.Validate() is { } problem)
         {
             await stderr.WriteLineAsync($"error: {problem}");
-            return BadSetup;
+            return ExitCodes.BadInput;
         }
 
         var builder = CommandLineHost.CreateBuilder(typeof(IngestCli));
         builder.Logging.AddFilter(typeof(MarketIngestor).FullName, LogLevel.Information); // Flipside query states
-
         if (request.Mode == IngestRunRequest.Fetch && string.IsNullOrWhiteSpace(builder.Configuration["Flipside:ApiKey"]))
         {
             await stderr.WriteLineAsync($"error: {new FlipsideNotConfiguredException().Message}");
-            return BadSetup;
+            return ExitCodes.BadInput;
         }
-        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database) is { } missing)
+        return await CommandLineHost.RunAsync(builder, new DataCommand
         {
-            await stderr.WriteLineAsync($"error: {missing}");
-            return BadSetup;
-        }
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionNames.Database)!;
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        builder.Services.AddSingleton<MigrationRunner>();
-        builder.Services.AddIngestCore(builder.Configuration);
-        using var host = builder.Build();
-        var ingestor = host.Services.GetRequiredService<MarketIngestor>();
-
-        try
-        {
-            await stdout.WriteLineAsync("applying migrations…");
-            await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
-            IngestProgressHandler progress = (p, _) => stdout.WriteLineAsync(p.ToString());
-            var summary = request.Mode == IngestRunRequest.LoadEmbedded
-                ? await ingestor.LoadEmbeddedAsync(progress, ct)
-                : await ingestor.FetchAsync(request.DaysOrDefault, request.ChainsOrDefault, progress, ct);
-            await stdout.WriteLineAsync(
-                $"done: {summary.RawDays:N0} days of {string.Join(", ", summary.Chains)} ({summary.From}…{summary.To}), " +
-                $"{summary.RowsWritten:N0} rows written, {summary.Conditions:N0} labels.");
-            return Ok;
-        }
-        catch (FlipsideException e)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return e.IsPermanent ? BadSetup : Failed;
-        }
-        catch (NpgsqlException e)
-        {
-            await stderr.WriteLineAsync($"error: PostgreSQL ({new NpgsqlConnectionStringBuilder(connectionString).Host}): {e.Message}");
-            return Failed;
-        }
+            Needs = [ConnectionNames.Database],
+            Register = b => b.Services.AddIngestCore(b.Configuration),
+            Work = async (services, ct) =>
+            {
+                var ingestor = services.GetRequiredService<MarketIngestor>();
+                IngestProgressHandler progress = (p, _) => stdout.WriteLineAsync(p.ToString());
+                var summary = request.Mode == IngestRunRequest.LoadEmbedded
+                    ? await ingestor.LoadEmbeddedAsync(progress, ct)
+                    : await ingestor.FetchAsync(request.DaysOrDefault, request.ChainsOrDefault, progress, ct);
+                await stdout.WriteLineAsync(
+                    $"done: {summary.RawDays:N0} days of {string.Join(", ", summary.Chains)} ({summary.From}…{summary.To}), " +
+                    $"{summary.RowsWritten:N0} rows written, {summary.Conditions:N0} labels.");
+                return ExitCodes.Ok;
+            },
+            Interrupted = "Interrupted. The days stored so far are kept (rows are upserted); run the same command again to finish.",
+            ExitCodeOf = e => e is FlipsideException f ? (f.IsPermanent ? ExitCodes.BadInput : ExitCodes.Failed) : null,
+        }, stderr, ct);
     }
 }

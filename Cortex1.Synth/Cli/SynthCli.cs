@@ -3,29 +3,22 @@ using System.Diagnostics;
 using Cortex1.Data;
 using Cortex1.Data.CommandLine;
 using Cortex1.Domain;
-using Cortex1.Data.Migrations;
-using Cortex1.Data.Storage;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Market;
+using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.Synth.Generation;
 using Cortex1.Synth.Teachers;
 
 namespace Cortex1.Synth.Cli;
 
 /// <summary>
-/// <c>dotnet run --project Cortex1.Synth -- generate --dataset-size small --chains market --verify-all [--teacher offline|openrouter|URL]</c>,
-/// in the seed's words. Needs ConnectionStrings:cortexdb and ConnectionStrings:blobs (appsettings.json or
+/// <c>dotnet run --project Cortex1.Synth -- generate --dataset-size small --chains market --verify-all [--teacher offline|openrouter|URL]</c>.
+/// Needs ConnectionStrings:cortexdb and ConnectionStrings:blobs (appsettings.json or
 /// the environment) and market data in PostgreSQL. Interrupted (Ctrl+C, a kill), the same command resumes.
 /// </summary>
 public static class SynthCli
 {
-    public const int Ok = CommandLineHost.Ok;
-    public const int Failed = CommandLineHost.Failed;
-    public const int BadSetup = CommandLineHost.BadSetup;
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] == "generate";
-
-    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
@@ -44,19 +37,13 @@ public static class SynthCli
         generate.SetAction((parse, ct) => Execute(parse.GetValue(size)!, parse.GetValue(chains)!, parse.GetValue(teacher),
             parse.GetValue(name), parse.GetValue(version), parse.GetValue(gate), parse.GetValue(seed), stdout, stderr, ct));
         var root = new RootCommand("Cortex1 synthetic data generation.") { generate };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
     private static async Task<int> Execute(string size, string[] chains, string? teacher, string? name, string? version, double? gate, int seed,
         TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var builder = CommandLineHost.CreateBuilder(typeof(SynthCli));
-        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
-        {
-            await stderr.WriteLineAsync($"error: {missing}");
-            return BadSetup;
-        }
-
         var hasKey = !string.IsNullOrWhiteSpace(builder.Configuration[$"{TeacherOptions.Section}:ApiKey"]);
         var request = new SynthRunRequest(size.ToLowerInvariant(), teacher ?? (hasKey ? TeacherFactory.OpenRouter : TeacherFactory.Offline),
             [.. chains.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(c => c.ToLowerInvariant())],
@@ -64,50 +51,43 @@ public static class SynthCli
         if (request.Validate() is { } problem)
         {
             await stderr.WriteLineAsync($"error: {problem}");
-            return BadSetup;
+            return ExitCodes.BadInput;
         }
 
-        builder.AddCortex1Data();
-        builder.Services.AddSynthCore(builder.Configuration);
-        using var host = builder.Build();
-        var services = host.Services;
-        var clock = Stopwatch.StartNew();
-        try
+        return await CommandLineHost.RunAsync(builder, new DataCommand
         {
-            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
-            await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
-            if ((await services.GetRequiredService<MarketStore>().GetChainsAsync(ct)).Count == 0) throw new MarketDataMissingException();
-            var store = services.GetRequiredService<SynthStore>();
-            var (run, created) = await store.CreateOrGetRunAsync(request, ct);
-            if (!created && run.Status == "succeeded" && await store.GetManifestAsync(run.Dataset, run.Version, ct) is { } done)
+            Needs = [ConnectionNames.Database, ConnectionNames.Blobs],
+            Register = b => b.Services.AddSynthCore(b.Configuration),
+            Work = (services, ct) => Generate(request, services, stdout, ct),
+            Interrupted = "Interrupted. Every example produced so far is stored; run the same command again to continue.",
+            ExitCodeOf = e => e switch
             {
-                await stdout.WriteLineAsync($"{run.Dataset}/{run.Version} was already generated (run {run.Id}); use another --version to make a new one.");
-                await Print(done, stdout);
-                return Ok;
-            }
-            await stdout.WriteLineAsync($"{(created ? "Generating" : "Resuming")} {run.Dataset}/{run.Version} (run {run.Id}) with teacher '{request.Teacher}', size {request.Size} ≈ {DatasetSizes.Target(request.Size)} examples.");
-            var manifest = await services.GetRequiredService<SynthRunner>().RunAsync(run.Id,
-                (p, _) => stdout.WriteLineAsync(p.ToString()), ct);
-            await Print(manifest, stdout);
-            await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s.");
-            await stdout.WriteLineAsync($"Next, train on it: dotnet run -c Release --project Cortex1.Trainer -- train --dataset {manifest.Name} --version {manifest.Version} --name {manifest.Name}-grpo");
-            return Ok;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                MarketDataMissingException => ExitCodes.BadInput,
+                PermanentJobException or ArgumentException or HttpRequestException => ExitCodes.Failed,
+                _ => null,
+            },
+        }, stderr, ct);
+    }
+
+    private static async Task<int> Generate(SynthRunRequest request, IServiceProvider services, TextWriter stdout, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        if ((await services.GetRequiredService<MarketStore>().GetChainsAsync(ct)).Count == 0) throw new MarketDataMissingException();
+        var store = services.GetRequiredService<SynthStore>();
+        var (run, created) = await store.CreateOrGetRunAsync(request, ct);
+        if (!created && run.Status == "succeeded" && await store.GetManifestAsync(run.Dataset, run.Version, ct) is { } done)
         {
-            await stderr.WriteLineAsync("Interrupted. Every example produced so far is stored; run the same command again to continue.");
-            return Failed;
+            await stdout.WriteLineAsync($"{run.Dataset}/{run.Version} was already generated (run {run.Id}); use another --version to make a new one.");
+            await Print(done, stdout);
+            return ExitCodes.Ok;
         }
-        catch (MarketDataMissingException e)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return BadSetup;
-        }
-        catch (Exception e) when (e is PermanentJobException or ArgumentException or Npgsql.NpgsqlException or Azure.RequestFailedException or System.Net.Http.HttpRequestException)
-        {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return Failed;
-        }
+        await stdout.WriteLineAsync($"{(created ? "Generating" : "Resuming")} {run.Dataset}/{run.Version} (run {run.Id}) with teacher '{request.Teacher}', size {request.Size} ≈ {DatasetSizes.Target(request.Size)} examples.");
+        var manifest = await services.GetRequiredService<SynthRunner>().RunAsync(run.Id,
+            (p, _) => stdout.WriteLineAsync(p.ToString()), ct);
+        await Print(manifest, stdout);
+        await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s.");
+        await stdout.WriteLineAsync($"Next, train on it: dotnet run -c Release --project Cortex1.Trainer -- train --dataset {manifest.Name} --version {manifest.Version} --name {manifest.Name}-grpo");
+        return ExitCodes.Ok;
     }
 
     private static async Task Print(DatasetManifest m, TextWriter stdout)

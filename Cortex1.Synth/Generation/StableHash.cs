@@ -6,12 +6,16 @@ namespace Cortex1.Synth.Generation;
 /// </summary>
 public static class StableHash
 {
+    // FNV-1a's 32-bit parameters, as the algorithm defines them.
+    private const uint FnvOffsetBasis = 2166136261u;
+    private const uint FnvPrime = 16777619u;
+
     public static int Of(string text)
     {
         unchecked
         {
-            var h = 2166136261u;
-            foreach (var ch in text) h = (h ^ ch) * 16777619u;
+            var h = FnvOffsetBasis;
+            foreach (var ch in text) h = (h ^ ch) * FnvPrime;
             return (int)(h & 0x7fffffff);
         }
     }

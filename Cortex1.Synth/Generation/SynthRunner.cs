@@ -128,21 +128,21 @@ public sealed partial class SynthRunner(
     {
         var rows = await store.ListExamplesAsync(run.Id, ct);
         var selection = DatasetSelection.From(rows, trainTarget, evalTarget);
-        var prefix = $"{run.Dataset}/{run.Version}";
+        var prefix = DatasetPaths.Folder(run.Dataset, run.Version);
 
         async Task<DatasetSplit> Write(string file, IReadOnlyList<StoredExample> picked)
         {
             var examples = await store.ReadExamplesAsync(run.Id, [.. picked.Select(p => p.Key)], ct);
             var text = new StringBuilder();
             foreach (var e in examples) text.Append(DatasetJson.ToLine(e)).Append('\n');
-            await blobs.UploadTextAsync(BlobContainers.Datasets, $"{prefix}/{file}", text.ToString(), ct);
+            await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(run.Dataset, run.Version, file), text.ToString(), ct);
             return new DatasetSplit(file, picked.Count,
                 picked.Count == 0 ? null : picked.Min(p => p.WindowStart), picked.Count == 0 ? null : picked.Max(p => p.WindowEnd),
                 DatasetSelection.CountBy(picked, p => p.Condition), DatasetSelection.CountBy(picked, p => p.Kind));
         }
 
-        var train = await Write("train.jsonl", selection.Train);
-        var eval = await Write("eval.jsonl", selection.Eval);
+        var train = await Write(DatasetPaths.TrainFile, selection.Train);
+        var eval = await Write(DatasetPaths.EvalFile, selection.Eval);
         var manifest = new DatasetManifest(run.Dataset, run.Version, teacher, gate, DateTimeOffset.UtcNow, train, eval,
             rows.Count, selection.Rejected, selection.Duplicates,
             RewardStats.Of(await store.RewardsAsync(run.Id, accepted: true, ct)),
@@ -158,7 +158,7 @@ public sealed partial class SynthRunner(
                 ["window_days"] = WindowPlanner.WindowDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["chains"] = string.Join(",", run.Request.ChainList),
             });
-        await blobs.UploadTextAsync(BlobContainers.Datasets, $"{prefix}/manifest.json",
+        await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(run.Dataset, run.Version, DatasetPaths.ManifestFile),
             System.Text.Json.JsonSerializer.Serialize(manifest, new System.Text.Json.JsonSerializerOptions(DatasetJson.Options) { WriteIndented = true }), ct);
         await store.CatalogueAsync(new DatasetEntry(run.Dataset, run.Version, run.Id, teacher, gate, train.Count, eval.Count,
             $"{BlobContainers.Datasets}/{prefix}", DateTimeOffset.UtcNow), manifest, ct);

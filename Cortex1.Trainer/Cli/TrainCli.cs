@@ -4,31 +4,29 @@ using System.Text.Json;
 using Cortex1.Data;
 using Cortex1.Data.CommandLine;
 using Cortex1.Data.Jobs;
-using Cortex1.Data.Migrations;
 using Cortex1.Data.Storage;
+using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer.Cli;
 
 /// <summary>
-/// <c>dotnet run -c Release --project Cortex1.Trainer -- train --config Cortex1.Trainer/configs/grpo/financial_reasoning.json --verbose</c>,
-/// in the seed's words: one training run in this process, with its progress on the console. The run is a
+/// <c>dotnet run -c Release --project Cortex1.Trainer -- train --config Cortex1.Trainer/configs/grpo/financial_reasoning.json --verbose</c>:
+/// one training run in this process, with its progress on the console. The run is a
 /// <c>train</c> job like one queued through the API (same steps table, checkpoints, published adapter), claimed by
 /// this process; interrupted (Ctrl+C), the job is given back, and the same command resumes it from its last checkpoint.
 /// </summary>
 public static class TrainCli
 {
-    public static bool IsCommand(string[] args) => args is ["train", ..];
-
     public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default)
     {
         var stdout = output ?? Console.Out;
         var stderr = error ?? Console.Error;
         var config = new Option<string?>("--config") { Description = "A JSON training run (the body of POST /api/training/runs); the options below override its fields." };
         var name = new Option<string?>("--name") { Description = "Adapter name: published as adapters/{name}/ and served by Inference as the model {name}. Rerunning a name resumes or reports that run." };
-        var dataset = new Option<string?>("--dataset") { Description = "Data set name in blob storage (datasets/{dataset}/{version}/train.jsonl)." };
+        var dataset = new Option<string?>("--dataset") { Description = $"Data set name in blob storage ({BlobContainers.Datasets}/{DatasetPaths.Train("{dataset}", "{version}")})." };
         var version = new Option<string?>("--version") { Description = "Data set version." };
-        var baseModel = new Option<string?>("--base-model") { Description = "tiny, a local Hugging Face folder, or models/{prefix} in blob storage." };
+        var baseModel = new Option<string?>("--base-model") { Description = $"{BaseModelReference.Forms}." };
         var quantization = new Option<string?>("--quantization") { Description = "nf4 (QLoRA) or none." };
         var sft = new Option<int?>("--sft-steps") { Description = "Supervised warm-up steps on the teacher's answers." };
         var grpo = new Option<int?>("--grpo-steps") { Description = "GRPO steps." };
@@ -56,7 +54,7 @@ public static class TrainCli
             catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
             {
                 await stderr.WriteLineAsync($"error: {e.Message}");
-                return CommandLineHost.BadSetup;
+                return ExitCodes.BadInput;
             }
             request = request with
             {
@@ -76,17 +74,14 @@ public static class TrainCli
                 Seed = parse.GetValue(seed) ?? request.Seed,
                 PromptsPerStep = parse.GetValue(promptsPerStep) ?? request.PromptsPerStep,
             };
-            // Ctrl+C and SIGTERM cancel this token and the command gives the job back before it exits; the library's own
-            // handling would end the process two seconds later, in the middle of a step, with the job still leased.
-            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
-            using var signals = CommandLineHost.CancelOnInterrupt(both);
-            return await Execute(request, parse.GetValue(verbose), stdout, stderr, both.Token);
+            // Ctrl+C and SIGTERM cancel this token, and the command gives the job back before it exits.
+            return await Execute(request, parse.GetValue(verbose), stdout, stderr, ct);
         });
         var root = new RootCommand("Cortex1 training.") { train };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
+        return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
-    /// <summary>The API's JSON, but a field it does not know (the seed's <c>num_generations</c>, a typo) is an error, not silently a default.</summary>
+    /// <summary>The API's JSON, but a field it does not know (<c>num_generations</c> in snake_case, a typo) is an error, not silently a default.</summary>
     private static readonly JsonSerializerOptions StrictJson = new(JsonSerializerOptions.Web)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
@@ -115,112 +110,98 @@ public static class TrainCli
     /// resumed by the Trainer service, whose working directory is another.
     /// </summary>
     private static string BaseModelOf(string baseModel) =>
-        string.IsNullOrWhiteSpace(baseModel) || baseModel == "tiny" || baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal)
-            ? baseModel : CommandLineHost.ResolveUserPath(baseModel);
+        !string.IsNullOrWhiteSpace(baseModel) && BaseModelReference.Parse(baseModel).Folder is { } folder
+            ? CommandLineHost.ResolveUserPath(folder) : baseModel;
 
     private static async Task<int> Execute(TrainingRunRequest request, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         if (request.Validate() is { } problem)
         {
             await stderr.WriteLineAsync($"error: {problem} (give it in --config or as an option; see --help).");
-            return CommandLineHost.BadSetup;
+            return ExitCodes.BadInput;
         }
         var builder = CommandLineHost.CreateBuilder(typeof(TrainCli));
         if (verbose) builder.Logging.SetMinimumLevel(LogLevel.Information);
-        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
+        return await CommandLineHost.RunAsync(builder, new DataCommand
         {
-            await stderr.WriteLineAsync($"error: {missing}");
-            return CommandLineHost.BadSetup;
-        }
-        builder.AddCortex1Data();
-        builder.AddTrainer();
-        using var host = builder.Build();
-        var services = host.Services;
+            Needs = [ConnectionNames.Database, ConnectionNames.Blobs],
+            Register = b => b.AddTrainer(),
+            Work = (services, ct) => Train(request, services, stdout, stderr, ct),
+            Interrupted = "Interrupted before training started.",
+        }, stderr, ct);
+    }
+
+    private static async Task<int> Train(TrainingRunRequest request, IServiceProvider services, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
         var queue = services.GetRequiredService<JobQueue>();
         var worker = $"cli:{Environment.MachineName}:{Environment.ProcessId}";
-        try
+        // A name already used is the same run: report it if it is done, resume it if it is not.
+        var store = services.GetRequiredService<TrainingStore>();
+        Job claimed;
+        if (await store.JobOfAsync(request.Name, ct) is not { } id)
         {
-            await services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
-            await services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
-
-            // A name already used is the same run: report it if it is done, resume it if it is not.
-            var store = services.GetRequiredService<TrainingStore>();
-            Job claimed;
-            if (await store.JobOfAsync(request.Name, ct) is not { } id)
+            // Check what the run reads before creating it: a typo would otherwise fail the job and spend its name.
+            if (await TrainingInputs.ProblemAsync(request, services.GetRequiredService<BlobStore>(), ct) is { } missingInput)
             {
-                // Check what the run reads before creating it: a typo would otherwise fail the job and spend its name.
-                if (await TrainingInputs.ProblemAsync(request, services.GetRequiredService<BlobStore>(), ct) is { } missingInput)
-                {
-                    await stderr.WriteLineAsync($"error: {missingInput}");
-                    return CommandLineHost.BadSetup;
-                }
-                claimed = await queue.EnqueueClaimedAsync(TrainingRunRequest.JobKind, request, worker, ct: ct);
-                id = claimed.Id;
-                await store.EnsureRunAsync(id, request, CancellationToken.None);   // the name is taken from now on: a rerun resumes this job
-                await stdout.WriteLineAsync($"Training '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
-                    $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
+                await stderr.WriteLineAsync($"error: {missingInput}");
+                return ExitCodes.BadInput;
             }
-            else
-            {
-                var job = await queue.GetAsync(id, ct) ?? throw new InvalidOperationException($"Job {id} vanished.");
-                if (job.Status == JobStatus.Succeeded)
-                {
-                    await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
-                    return CommandLineHost.Ok;
-                }
-                if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } resumed)
-                {
-                    // Not claimable: finished badly, or leased to a live worker (re-read: the claim may have just failed it).
-                    job = await queue.GetAsync(id, ct) ?? job;
-                    await stderr.WriteLineAsync(job.Status is JobStatus.Failed or JobStatus.Canceled
-                        ? $"error: run '{request.Name}' (job {id}) {job.Status}: {job.Error} Pick another --name to train again."
-                        : $"error: run '{request.Name}' (job {id}) is being trained by {job.LockedBy ?? "another worker"}: {job.ProgressMessage}. " +
-                          $"Follow it at /api/training/runs/{id} on the Trainer service.");
-                    return CommandLineHost.Failed;
-                }
-                claimed = resumed;
-                // A run keeps the settings it started with: its recorded steps and checkpoints were made with them.
-                var stored = claimed.PayloadAs<TrainingRunRequest>();
-                if (stored != request)
-                    await stderr.WriteLineAsync($"note: '{request.Name}' resumes with the settings it started with; the options given now are ignored.");
-                request = stored;
-                await stdout.WriteLineAsync($"Resuming '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
-                    $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
-            }
-
-            var clock = Stopwatch.StartNew();
-            var handler = services.GetServices<IJobHandler>().OfType<TrainingRunHandler>().Single();
-            var runner = new JobRunner(queue, services.GetRequiredService<ILogger<TrainingRunHandler>>());
-            var run = await runner.RunAsync(claimed, handler, worker,
-                (progress, message) => stdout.WriteLine($"[{progress,4:P0}] {clock.Elapsed:hh\\:mm\\:ss} {message}"), ct);
-            switch (run.Outcome)
-            {
-                case JobOutcome.Succeeded:
-                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement}");
-                    await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
-                        $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
-                    return CommandLineHost.Ok;
-                case JobOutcome.Released:
-                    await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");
-                    return CommandLineHost.Interrupted;
-                case JobOutcome.LeaseLost:
-                    await stderr.WriteLineAsync($"error: another worker took job {claimed.Id} over; follow it at /api/training/runs/{claimed.Id} on the Trainer service.");
-                    return CommandLineHost.Failed;
-                default:
-                    var retry = run.Error is not PermanentJobException && claimed.Attempts < claimed.MaxAttempts;
-                    await stderr.WriteLineAsync($"error: {run.Error?.Message}{(retry ? " Run the same command again to retry it." : "")}");
-                    return CommandLineHost.Failed;
-            }
+            claimed = await queue.EnqueueClaimedAsync(TrainingRunRequest.JobKind, request, worker, ct: ct);
+            id = claimed.Id;
+            await store.EnsureRunAsync(id, request, CancellationToken.None);   // the name is taken from now on: a rerun resumes this job
+            await stdout.WriteLineAsync($"Training '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
+                $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        else
         {
-            await stderr.WriteLineAsync("Interrupted before training started.");
-            return CommandLineHost.Interrupted;
+            var job = await queue.GetAsync(id, ct) ?? throw new InvalidOperationException($"Job {id} vanished.");
+            if (job.Status == JobStatus.Succeeded)
+            {
+                await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
+                return ExitCodes.Ok;
+            }
+            if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } resumed)
+            {
+                // Not claimable: finished badly, or leased to a live worker (re-read: the claim may have just failed it).
+                job = await queue.GetAsync(id, ct) ?? job;
+                await stderr.WriteLineAsync(job.Status is JobStatus.Failed or JobStatus.Canceled
+                    ? $"error: run '{request.Name}' (job {id}) {job.Status}: {job.Error} Pick another --name to train again."
+                    : $"error: run '{request.Name}' (job {id}) is being trained by {job.LockedBy ?? "another worker"}: {job.ProgressMessage}. " +
+                      $"Follow it at /api/training/runs/{id} on the Trainer service.");
+                return ExitCodes.Failed;
+            }
+            claimed = resumed;
+            // A run keeps the settings it started with: its recorded steps and checkpoints were made with them.
+            var stored = claimed.PayloadAs<TrainingRunRequest>();
+            if (stored != request)
+                await stderr.WriteLineAsync($"note: '{request.Name}' resumes with the settings it started with; the options given now are ignored.");
+            request = stored;
+            await stdout.WriteLineAsync($"Resuming '{request.Name}' (job {id}) on {request.BaseModel} ({request.Quantization}) with " +
+                $"{request.Dataset}/{request.Version}: {request.SftSteps} SFT + {request.GrpoSteps} GRPO steps.");
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or Azure.RequestFailedException)
+
+        var clock = Stopwatch.StartNew();
+        var handler = services.GetServices<IJobHandler>().OfType<TrainingRunHandler>().Single();
+        var runner = new JobRunner(queue, services.GetRequiredService<ILogger<TrainingRunHandler>>());
+        var run = await runner.RunAsync(claimed, handler, worker,
+            (progress, message) => stdout.WriteLine($"[{progress,4:P0}] {clock.Elapsed:hh\\:mm\\:ss} {message}"), ct);
+        switch (run.Outcome)
         {
-            await stderr.WriteLineAsync($"error: storage: {e.Message}");
-            return CommandLineHost.Failed;
+            case JobOutcome.Succeeded:
+                await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement}");
+                await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
+                    $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
+                return ExitCodes.Ok;
+            case JobOutcome.Released:
+                await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");
+                return ExitCodes.Interrupted;
+            case JobOutcome.LeaseLost:
+                await stderr.WriteLineAsync($"error: another worker took job {claimed.Id} over; follow it at /api/training/runs/{claimed.Id} on the Trainer service.");
+                return ExitCodes.Failed;
+            default:
+                var retry = run.Error is not PermanentJobException && claimed.Attempts < claimed.MaxAttempts;
+                await stderr.WriteLineAsync($"error: {run.Error?.Message}{(retry ? " Run the same command again to retry it." : "")}");
+                return ExitCodes.Failed;
         }
     }
 }

@@ -7,6 +7,7 @@ using Cortex1.Data.Migrations;
 using Cortex1.Data.Rewards;
 using Cortex1.Data.Storage;
 using Cortex1.Evaluation;
+using Cortex1.ServiceDefaults.CommandLine;
 
 namespace Cortex1.Trainer.Evaluation;
 
@@ -20,8 +21,6 @@ public static class EvalCli
 {
     /// <summary>Where answers are asked when neither --endpoint nor Eval:Endpoint says: Inference as its launch profile serves it.</summary>
     public const string DefaultEndpoint = "http://localhost:5104/v1";
-
-    public static bool IsCommand(string[] args) => args is ["eval", ..];
 
     /// <param name="settings">Configuration on top of appsettings.json and the environment (tests give their connections here).</param>
     public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken stop = default,
@@ -49,15 +48,13 @@ public static class EvalCli
 
         eval.SetAction(async (parse, ct) =>
         {
-            using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, stop);
-            using var signals = CommandLineHost.CancelOnInterrupt(both);
             var split_ = parse.GetValue(split)!;
             if (split_ is not ("eval" or "train"))
             {
                 await stderr.WriteLineAsync($"error: --split is eval or train, not '{split_}'.");
-                return CommandLineHost.BadSetup;
+                return ExitCodes.BadInput;
             }
-            return await WithHost(stderr, settings, both.Token, async (services, configuration, token) =>
+            return await WithHost(stderr, settings, ct, async (services, configuration, token) =>
             {
                 var name = parse.GetValue(model)!;
                 var url = parse.GetValue(endpoint) ?? configuration["Eval:Endpoint"] ?? DefaultEndpoint;
@@ -66,7 +63,7 @@ public static class EvalCli
                 else if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 {
                     await stderr.WriteLineAsync($"error: --endpoint '{url}' is not an http(s) URL.");
-                    return CommandLineHost.BadSetup;
+                    return ExitCodes.BadInput;
                 }
                 else source = new ChatEndpoint(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), uri, name,
                     parse.GetValue(maxTokens), configuration["Eval:ApiKey"]);
@@ -76,7 +73,7 @@ public static class EvalCli
                 if (!await services.GetRequiredService<BlobStore>().ExistsAsync(BlobContainers.Datasets, EvalRunner.SplitBlob(request.Dataset, request.Version, request.Split), token))
                 {
                     await stderr.WriteLineAsync($"error: no data set split at {blob}: generate it first (Cortex1.Synth), or check the name, version and split.");
-                    return CommandLineHost.BadSetup;
+                    return ExitCodes.BadInput;
                 }
                 await stdout.WriteLineAsync($"Evaluating '{name}' ({source.Endpoint}) on {blob}.");
                 var outcome = await services.GetRequiredService<EvalRunner>().RunAsync(request, source, parse.GetValue(concurrency),
@@ -91,7 +88,7 @@ public static class EvalCli
                 await stdout.WriteAsync(SummaryTable(outcome.Summary));
                 await stdout.WriteLineAsync($"Stored as evaluation {outcome.Id}; report at {outcome.ReportPrefix}/{EvalReport.Markdown}. Compare with: eval compare {outcome.Id} <other>");
                 await stdout.WriteLineAsync(outcome.Summary.KeyLine());
-                return CommandLineHost.Ok;
+                return ExitCodes.Ok;
             });
         });
         compare.SetAction(async (parse, ct) => await WithHost(stderr, settings, ct, async (services, _, token) =>
@@ -103,65 +100,49 @@ public static class EvalCli
                 if (await store.FindAsync(key, token) is not { } run)
                 {
                     await stderr.WriteLineAsync($"error: no evaluation '{key}' (a run id, or a model name that was evaluated).");
-                    return CommandLineHost.BadSetup;
+                    return ExitCodes.BadInput;
                 }
                 runs.Add(run);
             }
             await stdout.WriteAsync(CompareTable(runs[0], runs[1]));
-            return CommandLineHost.Ok;
+            return ExitCodes.Ok;
         }));
 
         var root = new RootCommand("Cortex1 evaluation.") { eval };
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null });
+        return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
     public const string HttpClientName = "eval";
 
-    private static async Task<int> WithHost(TextWriter stderr, IReadOnlyDictionary<string, string?>? settings, CancellationToken ct,
+    private static Task<int> WithHost(TextWriter stderr, IReadOnlyDictionary<string, string?>? settings, CancellationToken ct,
         Func<IServiceProvider, IConfiguration, CancellationToken, Task<int>> body)
     {
         var builder = CommandLineHost.CreateBuilder(typeof(EvalCli));
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
-        if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Database, ConnectionNames.Blobs) is { } missing)
+        return CommandLineHost.RunAsync(builder, new DataCommand
         {
-            await stderr.WriteLineAsync($"error: {missing}");
-            return CommandLineHost.BadSetup;
-        }
-        builder.AddCortex1Data();
-        builder.Services.AddMarketStore();
-        builder.Services.AddSingleton<EvalStore>();
-        builder.Services.AddSingleton(RewardConfiguration.System(builder.Configuration));
-        builder.Services.AddSingleton<EvalRunner>();
-        // A model may think for minutes: long attempts, few retries on 429/5xx (honouring Retry-After), a breaker.
-        builder.Services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).AddStandardResilienceHandler(o =>
-        {
-            o.AttemptTimeout.Timeout = TimeSpan.FromMinutes(10);
-            o.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(35);
-            o.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(20);
-            o.Retry.MaxRetryAttempts = 3;
-        });
-        using var host = builder.Build();
-        try
-        {
-            await host.Services.GetRequiredService<MigrationRunner>().ApplyAsync(ct);
-            await host.Services.GetRequiredService<BlobStore>().EnsureContainersAsync(ct);
-            return await body(host.Services, builder.Configuration, ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            await stderr.WriteLineAsync("Interrupted; nothing was stored for this evaluation.");
-            return CommandLineHost.Interrupted;
-        }
-        catch (Exception e) when (e is EvalEndpointException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
-        {
-            await stderr.WriteLineAsync($"error: the model's server: {e.Message}");
-            return CommandLineHost.Failed;
-        }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or Azure.RequestFailedException or InvalidDataException or System.Text.Json.JsonException)
-        {
-            await stderr.WriteLineAsync($"error: storage: {e.Message}");
-            return CommandLineHost.Failed;
-        }
+            Needs = [ConnectionNames.Database, ConnectionNames.Blobs],
+            Register = b =>
+            {
+                b.Services.AddMarketStore();
+                b.Services.AddSingleton<EvalStore>();
+                b.Services.AddSingleton(RewardConfiguration.System(b.Configuration));
+                b.Services.AddSingleton<EvalRunner>();
+                // A model may think for minutes: long attempts, few retries on 429/5xx (honouring Retry-After), a breaker.
+                b.Services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).AddStandardResilienceHandler(o =>
+                {
+                    o.AttemptTimeout.Timeout = TimeSpan.FromMinutes(10);
+                    o.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(35);
+                    o.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(20);
+                    o.Retry.MaxRetryAttempts = 3;
+                });
+            },
+            Work = (services, token) => body(services, services.GetRequiredService<IConfiguration>(), token),
+            Interrupted = "Interrupted; nothing was stored for this evaluation.",
+            ExitCodeOf = e => e is EvalEndpointException or HttpRequestException or Polly.Timeout.TimeoutRejectedException
+                or Polly.CircuitBreaker.BrokenCircuitException or InvalidDataException or System.Text.Json.JsonException
+                ? ExitCodes.Failed : null,
+        }, stderr, ct);
     }
 
     private static string F(double x) => EvalSummary.F(x);

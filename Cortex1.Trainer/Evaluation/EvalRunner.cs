@@ -21,7 +21,7 @@ public sealed class EvalRunner(BlobStore blobs, MarketStore market, EvalStore st
     /// <summary>Realised data is read this many days past the last window: longer horizons than this are not scored.</summary>
     public const int MaxHorizonDays = 400;
 
-    public static string SplitBlob(string dataset, string version, string split) => $"{dataset}/{version}/{split}.jsonl";
+    public static string SplitBlob(string dataset, string version, string split) => DatasetPaths.Split(dataset, version, split);
 
     public async Task<IReadOnlyList<TrainingExample>> ReadSplitAsync(string dataset, string version, string split, CancellationToken ct)
     {

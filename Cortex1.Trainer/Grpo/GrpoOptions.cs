@@ -11,6 +11,9 @@ public sealed record GrpoOptions
     /// <summary>Completions sampled per prompt (G): the group whose mean is each completion's baseline.</summary>
     public int NumGenerations { get; init; } = 4;
 
+    /// <summary>The smallest group: with one completion its advantage against the group mean is always 0.</summary>
+    public const int MinGenerations = 2;
+
     /// <summary>Prompts per optimiser step.</summary>
     public int PromptsPerStep { get; init; } = 1;
 
@@ -35,7 +38,7 @@ public sealed record GrpoOptions
 
     public void Validate()
     {
-        if (NumGenerations < 2) throw new ArgumentException("NumGenerations must be at least 2: GRPO's baseline is the group mean.");
+        if (NumGenerations < MinGenerations) throw new ArgumentException($"NumGenerations must be at least {MinGenerations}: GRPO's baseline is the group mean.");
         if (PromptsPerStep < 1) throw new ArgumentException("PromptsPerStep must be at least 1.");
         if (Beta < 0) throw new ArgumentException("Beta must be ≥ 0.");
         if (Epsilon is <= 0 or >= 1) throw new ArgumentException("Epsilon must be in (0, 1).");

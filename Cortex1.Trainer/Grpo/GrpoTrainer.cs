@@ -27,6 +27,13 @@ public sealed record GrpoStepMetrics(
 /// </summary>
 public sealed class GrpoTrainer : IDisposable
 {
+    /// <summary>
+    /// How far apart consecutive steps' sampling seeds start: wider than the prompts × generations one step draws (up to
+    /// 7,919, e.g. 64 prompts × 64 generations), so no two completions of a run share a seed; a prime, so the strides do
+    /// not line up with a group size.
+    /// </summary>
+    private const int StepSeedStride = 7919;
+
     public const string PolicyAdapter = "policy";
 
     private readonly LanguageModel _model;
@@ -63,7 +70,7 @@ public sealed class GrpoTrainer : IDisposable
         for (var p = 0; p < prompts.Count; p++)
             for (var i = 0; i < g; i++)
                 requests.Add(new GenerationRequest(promptIds[p],
-                    new SamplingOptions(Temperature: _options.Temperature, TopP: _options.TopP, Seed: _options.Seed + step * 7919 + p * g + i),
+                    new SamplingOptions(Temperature: _options.Temperature, TopP: _options.TopP, Seed: _options.Seed + step * StepSeedStride + p * g + i),
                     Room(promptIds[p]), Adapter: PolicyAdapter));
         IReadOnlyList<GenerationResult> completions;
         using (no_grad())

@@ -11,16 +11,9 @@ public static class TrainingInputs
     /// <summary>What is missing, or null when the data set and the base model are there.</summary>
     public static async Task<string?> ProblemAsync(TrainingRunRequest request, BlobStore blobs, CancellationToken ct)
     {
-        var dataset = $"{request.Dataset}/{request.Version}/train.jsonl";
+        var dataset = DatasetPaths.Train(request.Dataset, request.Version);
         if (!await blobs.ExistsAsync(BlobContainers.Datasets, dataset, ct))
             return $"No data set at {BlobContainers.Datasets}/{dataset}: generate it first (Cortex1.Synth), or check the dataset name and version.";
-        if (request.BaseModel == "tiny") return null;
-        if (request.BaseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
-            return await blobs.ExistsAsync(BlobContainers.Models, $"{request.BaseModel[(BlobContainers.Models.Length + 1)..].TrimEnd('/')}/config.json", ct)
-                ? null
-                : $"No model at {request.BaseModel}/ in blob storage (no config.json): upload the Hugging Face folder there first.";
-        return File.Exists(Path.Combine(request.BaseModel, "config.json"))
-            ? null
-            : $"The base model '{request.BaseModel}' is not a Hugging Face model folder (no config.json); use tiny, a local folder or models/{{prefix}}.";
+        return await BaseModelReference.Parse(request.BaseModel).ProblemAsync(blobs, ct);
     }
 }

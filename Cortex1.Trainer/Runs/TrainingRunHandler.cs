@@ -129,7 +129,7 @@ public sealed partial class TrainingRunHandler(
 
     private async Task<IReadOnlyList<TrainingExample>> ReadDatasetAsync(TrainingRunRequest request, CancellationToken ct)
     {
-        var name = $"{request.Dataset}/{request.Version}/train.jsonl";
+        var name = DatasetPaths.Train(request.Dataset, request.Version);
         string text;
         try
         {
@@ -145,15 +145,16 @@ public sealed partial class TrainingRunHandler(
 
     private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
     {
-        if (baseModel == "tiny") return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
-        if (baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
+        var reference = BaseModelReference.Parse(baseModel);
+        if (reference.IsTiny) return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
+        try
         {
-            var prefix = baseModel[(BlobContainers.Models.Length + 1)..];
-            return await mirror.MirrorAsync(BlobContainers.Models, prefix, Path.Combine(options.Value.CacheFolder, "models", prefix), ct);
+            return await reference.LocalFolderAsync(mirror, options.Value.CacheFolder, ct);
         }
-        return File.Exists(Path.Combine(baseModel, "config.json"))
-            ? baseModel
-            : throw new PermanentJobException($"Base model '{baseModel}' is neither 'tiny', models/{{prefix}} in blob storage, nor a folder with a config.json.");
+        catch (DirectoryNotFoundException e)
+        {
+            throw new PermanentJobException(e.Message);
+        }
     }
 
     private async Task CheckpointIfDueAsync(TrainingRunRequest request, long jobId, GrpoTrainer trainer, string phase, int step, int steps, CancellationToken ct)

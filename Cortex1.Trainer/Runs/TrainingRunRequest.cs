@@ -1,12 +1,14 @@
 using System.Text.RegularExpressions;
+using Cortex1.Data.Storage;
 using Cortex1.Model.Loading;
+using Cortex1.Trainer.Grpo;
 
 namespace Cortex1.Trainer.Runs;
 
 /// <summary>Body of <c>POST /api/training/runs</c> and payload of a <c>train</c> job.</summary>
 /// <param name="Name">The adapter's name: it is saved as <c>adapters/{Name}/</c> and served by Inference under that model name.</param>
 /// <param name="Dataset">Data set name in blob storage (<c>datasets/{Dataset}/{Version}/train.jsonl</c>).</param>
-/// <param name="BaseModel"><c>tiny</c> (the embedded tiny Phi-4-architecture model), a local folder, or <c>models/{prefix}</c> in blob storage.</param>
+/// <param name="BaseModel">A <see cref="BaseModelReference"/>: <c>tiny</c> (the embedded tiny Phi-4-architecture model), a local folder, or <c>models/{prefix}</c> in blob storage.</param>
 /// <param name="Quantization"><c>nf4</c> (QLoRA) or <c>none</c>.</param>
 /// <param name="PromptsPerStep">Prompts per optimiser step (each with its group of <c>NumGenerations</c> completions in
 /// GRPO, or its teacher answer in SFT): more prompts per update, less noisy gradients, proportionally slower steps.</param>
@@ -14,7 +16,7 @@ public sealed partial record TrainingRunRequest(
     string Name,
     string Dataset,
     string Version,
-    string BaseModel = "tiny",
+    string BaseModel = BaseModelReference.TinyName,
     string Quantization = QuantizationName.Nf4,
     int SftSteps = 0,
     int GrpoSteps = 20,
@@ -37,10 +39,10 @@ public sealed partial record TrainingRunRequest(
         !SafeName().IsMatch(Name ?? "") ? "name must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit" :
         !SafeName().IsMatch(Dataset ?? "") ? "dataset must be a data set name (a-z, 0-9, '.', '_', '-')" :
         !SafeName().IsMatch(Version ?? "") ? "version must be a data set version (a-z, 0-9, '.', '_', '-')" :
-        string.IsNullOrWhiteSpace(BaseModel) ? "baseModel is required: tiny, a local folder, or models/{prefix}" :
+        string.IsNullOrWhiteSpace(BaseModel) ? $"baseModel is required: {BaseModelReference.Forms}" :
         !QuantizationName.TryParse(Quantization, out _) ? $"quantization must be one of: {string.Join(", ", QuantizationName.All)}" :
         SftSteps < 0 || GrpoSteps < 0 || SftSteps + GrpoSteps == 0 ? "sftSteps and grpoSteps must be ≥ 0 and not both 0" :
-        NumGenerations < 2 ? "numGenerations must be at least 2 (GRPO compares completions within a group)" :
+        NumGenerations < GrpoOptions.MinGenerations ? $"numGenerations must be at least {GrpoOptions.MinGenerations} (GRPO compares completions within a group)" :
         MaxCompletionLength is < 1 or > 8192 ? "maxCompletionLength must be in [1, 8192]" :
         LearningRate is <= 0 or > 1 ? "learningRate must be in (0, 1]" :
         Beta < 0 ? "beta must be ≥ 0" :

@@ -7,7 +7,7 @@ namespace Cortex1.AppHost.Tests;
 
 /// <summary>
 /// The deployment manifest azd reads (`--publisher manifest`): containers for PostgreSQL and Azurite whatever this machine
-/// has, every service wired to both, and the database password a generated secret parameter, never a literal.
+/// has, every service wired to the stores it uses, and the database password a generated secret parameter, never a literal.
 /// </summary>
 public class ManifestTests
 {
@@ -37,12 +37,18 @@ public class ManifestTests
             Assert.Equal("container.v0", Type("azurite"));
             Assert.Contains(resources.GetProperty("postgres").GetProperty("volumes").EnumerateArray(),
                 v => v.GetProperty("name").GetString() == "cortex1-postgres");
-            foreach (var service in new[] { "ingest", "synth", "trainer", "inference" })
+            // Each service is wired to the stores it uses, and only to those: Ingest keeps no files, Inference no state.
+            foreach (var (service, database, blobs) in new[]
+            {
+                ("ingest", true, false), ("synth", true, true), ("trainer", true, true), ("inference", false, true),
+            })
             {
                 Assert.Equal("project.v0", Type(service));
                 var env = resources.GetProperty(service).GetProperty("env");
-                Assert.Equal("{cortexdb.connectionString}", env.GetProperty("ConnectionStrings__cortexdb").GetString());
-                Assert.Equal("{azurite.connectionString}", env.GetProperty("ConnectionStrings__blobs").GetString());
+                Assert.Equal(database ? "{cortexdb.connectionString}" : null,
+                    env.TryGetProperty("ConnectionStrings__cortexdb", out var db) ? db.GetString() : null);
+                Assert.Equal(blobs ? "{azurite.connectionString}" : null,
+                    env.TryGetProperty("ConnectionStrings__blobs", out var b) ? b.GetString() : null);
             }
             // The optional keys are declared for a deployment, as secrets, and reach the services that use them.
             foreach (var (secret, service, variable) in new[]

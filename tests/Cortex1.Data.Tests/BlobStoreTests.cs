@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text;
+using Azure.Storage.Blobs;
 using Cortex1.Data.Storage;
 using Cortex1.TestSupport;
 
@@ -82,5 +84,50 @@ public class BlobStoreTests
         Assert.Equal("report", await File.ReadAllTextAsync(path, Encoding.UTF8));
         Assert.False(File.Exists(path + ".part"));
         Directory.Delete(Path.GetDirectoryName(path)!, true);
+    }
+
+    /// <summary>
+    /// A reader (Inference) creates no containers and may start before the services that do: a container that does not
+    /// exist yet lists nothing, and a model mirrored from it is a clear "no files" error, not a storage retry. Azurite
+    /// here always has the containers, so a loopback server answers as Blob storage does for a missing one.
+    /// </summary>
+    [Fact]
+    public async Task A_container_not_created_yet_lists_nothing()
+    {
+        var port = Ports.Free();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var requests = 0;
+        var server = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await listener.GetContextAsync(); }
+                catch (HttpListenerException) { return; }
+                catch (ObjectDisposedException) { return; }
+                Interlocked.Increment(ref requests);
+                var body = Encoding.UTF8.GetBytes(
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ContainerNotFound</Code><Message>The specified container does not exist.</Message></Error>");
+                context.Response.StatusCode = 404;
+                context.Response.Headers["x-ms-error-code"] = "ContainerNotFound";
+                context.Response.ContentType = "application/xml";
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        });
+        var store = new BlobStore(new BlobServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1")));
+
+        var names = new List<string>();
+        await foreach (var item in store.ListAsync(BlobContainers.Adapters)) names.Add(item.Name);
+        Assert.Empty(names);
+        Assert.Empty(await new BlobMirror(store).FoldersWithAsync(BlobContainers.Adapters, "adapter_config.json", default));
+        var missing = await Assert.ThrowsAsync<FileNotFoundException>(() =>
+            new BlobMirror(store).MirrorAsync(BlobContainers.Models, "phi-4", Path.Combine(Path.GetTempPath(), $"cortex1-{Guid.NewGuid():N}"), default));
+        Assert.Contains("No files under 'models/phi-4/'", missing.Message);
+        Assert.Equal(3, requests);   // one listing each: a missing container is an answer, not a failure to retry
+        listener.Stop();
+        await server;
     }
 }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cortex1.Inference.Tests;
 
 /// <summary>
-/// The real inference service (Kestrel, PostgreSQL, Azurite, the embedded tiny model) started in this
+/// The real inference service (Kestrel, Azurite, the embedded tiny model; no database) started in this
 /// process on a free 127.0.0.1 port and called over HTTP, as a client would.
 /// </summary>
 public sealed class InferenceServer : IAsyncDisposable
@@ -38,11 +38,9 @@ public sealed class InferenceServer : IAsyncDisposable
     /// <summary>Starts a server with <paramref name="settings"/> (configuration keys → values); waits for health unless told not to.</summary>
     public static async Task<InferenceServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null, bool waitUntilHealthy = true)
     {
-        await using var db = await PostgresServer.CreateDatabaseAsync();
         var args = new List<string>
         {
             "--urls", "http://127.0.0.1:0",
-            "--ConnectionStrings:cortexdb", db.ConnectionString,
             "--ConnectionStrings:blobs", await AzuriteServer.GetConnectionStringAsync(),
             "--Inference:CacheFolder", CacheFolder,
             "--Logging:LogLevel:Default", "Warning",

@@ -1,4 +1,5 @@
 using Cortex1.Ingest.Cli;
+using Cortex1.ServiceDefaults.CommandLine;
 
 namespace Cortex1.Ingest.Tests;
 
@@ -20,7 +21,7 @@ public sealed class CliTests
 
         var (code, _, err) = await Run("fetch", "--days", "30", "--chains", "ethereum,near");
 
-        Assert.Equal(IngestCli.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("Flipside:ApiKey is not set", err);
         Assert.Contains("load-embedded", err);
     }
@@ -29,11 +30,11 @@ public sealed class CliTests
     public async Task Unknown_chains_and_bad_day_counts_are_refused()
     {
         var (code, _, err) = await Run("fetch", "--chains", "ethereum", "dogechain");
-        Assert.Equal(IngestCli.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("dogechain", err);
 
         (code, _, err) = await Run("fetch", "--days", "0");
-        Assert.Equal(IngestCli.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("days must be between", err);
     }
 
@@ -44,17 +45,29 @@ public sealed class CliTests
 
         var (code, _, err) = await Run("load-embedded");
 
-        Assert.Equal(IngestCli.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("ConnectionStrings:cortexdb is not set", err);
         Assert.Contains("ConnectionStrings__cortexdb", err);
     }
 
     [Fact]
-    public void Only_the_cli_verbs_are_taken_as_commands()
+    public async Task The_program_runs_its_commands_starts_the_service_with_options_and_refuses_a_typo()
     {
-        Assert.True(IngestCli.IsCommand(["fetch"]));
-        Assert.True(IngestCli.IsCommand(["load-embedded"]));
-        Assert.False(IngestCli.IsCommand([]));
-        Assert.False(IngestCli.IsCommand(["--urls", "http://127.0.0.1:5000"]));
+        string[]? served = null;
+        Task<int> Serve(string[] args) { served = args; return Task.FromResult(ExitCodes.Ok); }
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+
+        Assert.Equal(ExitCodes.Ok, await ServiceCommands.RunAsync(["--urls", "http://127.0.0.1:5000"], IngestCommands.All, Serve, stdout, stderr));
+        Assert.Equal(["--urls", "http://127.0.0.1:5000"], served!);
+
+        served = null;
+        Assert.Equal(ExitCodes.BadInput, await ServiceCommands.RunAsync(["load-embeded"], IngestCommands.All, Serve, stdout, stderr));
+        Assert.Null(served);
+        Assert.Contains("'load-embeded' is not a command", stderr.ToString());
+        foreach (var command in new[] { "serve", "fetch", "load-embedded" }) Assert.Contains($"  {command} ", stderr.ToString());
+
+        // A command's own settings errors come through the same dispatch.
+        Assert.Equal(ExitCodes.BadInput, await ServiceCommands.RunAsync(["fetch", "--days", "0"], IngestCommands.All, Serve, stdout, stderr));
+        Assert.Null(served);
     }
 }

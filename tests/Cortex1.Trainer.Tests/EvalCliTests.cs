@@ -1,3 +1,4 @@
+using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.Data;
 using Cortex1.Data.CommandLine;
 using Cortex1.Data.Market;
@@ -63,7 +64,7 @@ public sealed class EvalCliTests
         });
         var (code, stdout, stderr) = await Run(["eval", "--model", "analyst", "--endpoint", model.BaseUrl.ToString(), "--dataset", dataset,
             "--version", "v1", "--max-tokens", "512"], db);
-        Assert.True(code == CommandLineHost.Ok, stderr + stdout);
+        Assert.True(code == ExitCodes.Ok, stderr + stdout);
 
         // Greedy, with the fixed token limit, the prompt as the only user message.
         Assert.Equal(2, model.Received.Count);
@@ -111,11 +112,11 @@ public sealed class EvalCliTests
 
         // The teacher's own answers on the same split: b's "fall within a week" misses (ETH rose), so hit rate 1/2.
         (code, stdout, stderr) = await Run(["eval", "--model", "teacher", "--dataset", dataset, "--version", "v1"], db);
-        Assert.True(code == CommandLineHost.Ok, stderr + stdout);
+        Assert.True(code == ExitCodes.Ok, stderr + stdout);
         Assert.Contains(" direction_hit_rate=0.5 ", stdout.TrimEnd().Split('\n')[^1]);
 
         (code, stdout, stderr) = await Run(["eval", "compare", $"{id}", "teacher"], db);
-        Assert.True(code == CommandLineHost.Ok, stderr + stdout);
+        Assert.True(code == ExitCodes.Ok, stderr + stdout);
         var hitRow = stdout.Split('\n').Single(l => l.StartsWith("direction_hit_rate", StringComparison.Ordinal));
         Assert.Matches(@"^direction_hit_rate\s+1\s+0\.5\s*$", hitRow);
         Assert.Contains($"{id}: analyst", stdout);
@@ -126,7 +127,7 @@ public sealed class EvalCliTests
     {
         await using var db = await PostgresServer.CreateDatabaseAsync();
         var (code, _, stderr) = await Run(["eval", "--model", "analyst", "--dataset", "nope", "--version", "v1"], db);
-        Assert.Equal(CommandLineHost.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("no data set split at datasets/nope/v1/eval.jsonl", stderr);
 
         var blobs = await AzuriteServer.CreateStoreAsync();
@@ -134,11 +135,11 @@ public sealed class EvalCliTests
         await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/v1/eval.jsonl", DatasetJson.ToLine(Example("a", Forecasting)) + "\n");
         await using var model = await FakeChatServer.StartAsync(new Dictionary<string, string>());   // knows no prompt: 404
         (code, _, stderr) = await Run(["eval", "--model", "analyst", "--endpoint", model.BaseUrl.ToString(), "--dataset", dataset, "--version", "v1"], db);
-        Assert.Equal(CommandLineHost.Failed, code);
+        Assert.Equal(ExitCodes.Failed, code);
         Assert.Contains("answered 404", stderr);
 
         (code, _, stderr) = await Run(["eval", "compare", "999999", "nobody"], db);
-        Assert.Equal(CommandLineHost.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
         Assert.Contains("no evaluation '999999'", stderr);
     }
 }

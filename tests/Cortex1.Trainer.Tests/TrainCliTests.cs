@@ -1,6 +1,6 @@
 using Cortex1.Data;
-using Cortex1.Data.CommandLine;
 using Cortex1.Data.Storage;
+using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.TestSupport;
 using Cortex1.Trainer.Cli;
 using Cortex1.Trainer.Runs;
@@ -63,7 +63,7 @@ public sealed class TrainCliTests : IDisposable
         var name = $"cli-{dataset}";
 
         var (code, stdout, stderr) = await Run([.. Train(name, dataset, 2), "--sft-steps", "1"], db.ConnectionString);
-        Assert.True(code == CommandLineHost.Ok, stderr + stdout);
+        Assert.True(code == ExitCodes.Ok, stderr + stdout);
         Assert.Contains($"Training '{name}'", stdout);
         Assert.Contains("sft step 1/1: loss", stdout);
         Assert.Contains("grpo step 2/2: reward", stdout);
@@ -72,7 +72,7 @@ public sealed class TrainCliTests : IDisposable
         Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{name}/adapter_model.safetensors"));
 
         (code, stdout, _) = await Run(Train(name, dataset, 2), db.ConnectionString);
-        Assert.Equal(CommandLineHost.Ok, code);
+        Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("was trained already", stdout);
     }
 
@@ -86,7 +86,7 @@ public sealed class TrainCliTests : IDisposable
         using var ctrlC = new CancellationTokenSource();
         var (code, _, stderr) = await Run(Train(name, dataset, 3), db.ConnectionString,
             line => { if (line.Contains("grpo step 2/3", StringComparison.Ordinal)) ctrlC.Cancel(); }, ctrlC.Token);
-        Assert.Equal(CommandLineHost.Interrupted, code);
+        Assert.Equal(ExitCodes.Interrupted, code);
         Assert.Contains("run the same command again to resume", stderr);
         var store = new TrainingStore(db);
         var job = (await store.JobOfAsync(name, default))!.Value;
@@ -100,7 +100,7 @@ public sealed class TrainCliTests : IDisposable
 
         // Rerun with another step count: the run keeps the settings its recorded steps were made with, and says so.
         var (resumed, stdout, err) = await Run(Train(name, dataset, 5), db.ConnectionString);
-        Assert.True(resumed == CommandLineHost.Ok, err + stdout);
+        Assert.True(resumed == ExitCodes.Ok, err + stdout);
         Assert.Contains($"Resuming '{name}' (job {job})", stdout);
         Assert.Contains("0 SFT + 3 GRPO steps", stdout);
         Assert.Contains("the options given now are ignored", err);
@@ -121,32 +121,32 @@ public sealed class TrainCliTests : IDisposable
         await File.WriteAllTextAsync(good, """{ "name": "from-config", "dataset": "nope", "version": "v1", "baseModel": "tiny", "grpoSteps": 1 }""");
 
         var (code, _, stderr) = await Run(["train", "--config", Path.Combine(folder, "absent.json")], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("No training config at")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("No training config at")));
 
         (code, _, stderr) = await Run(["train", "--config", broken], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("is not a training run")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("is not a training run")));
 
         (code, _, stderr) = await Run(["train", "--dataset", "d", "--version", "v1"], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("name must be")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("name must be")));
 
         (code, _, stderr) = await Run(["train", "--config", good, "--num-generations", "1"], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("numGenerations must be at least 2")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("numGenerations must be at least 2")));
 
         (code, _, stderr) = await Run(["train", "--config", good], null);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("ConnectionStrings:cortexdb is not set")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("ConnectionStrings:cortexdb is not set")));
 
-        // The seed's snake_case (or any unknown field) is an error, not a silent default.
+        // snake_case (or any unknown field) is an error, not a silent default.
         var snake = Path.Combine(folder, "snake.json");
         await File.WriteAllTextAsync(snake, """{ "name": "s", "dataset": "d", "version": "v1", "num_generations": 8 }""");
         (code, _, stderr) = await Run(["train", "--config", snake], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("num_generations")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("num_generations")));
 
         // A valid config whose data set is missing is refused before any job exists, so the name stays free.
         (code, _, stderr) = await Run(["train", "--config", good], db.ConnectionString);
-        Assert.Equal((CommandLineHost.BadSetup, true), (code, stderr.Contains("No data set at datasets/nope/v1/train.jsonl")));
+        Assert.Equal((ExitCodes.BadInput, true), (code, stderr.Contains("No data set at datasets/nope/v1/train.jsonl")));
         Assert.Null(await new TrainingStore(db).JobOfAsync("from-config", default));
         (code, _, stderr) = await Run(["train", "--config", good, "--dataset", "nope", "--base-model", "no/such/folder"], db.ConnectionString);
-        Assert.Equal(CommandLineHost.BadSetup, code);
+        Assert.Equal(ExitCodes.BadInput, code);
     }
 
     [Fact]
@@ -178,13 +178,38 @@ public sealed class TrainCliTests : IDisposable
         var rest = process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync(deadline.Token);
 
-        Assert.True(process.ExitCode == CommandLineHost.Interrupted, $"exit {process.ExitCode}: {await stderr}{stdout}{await rest}");
+        Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}: {await stderr}{stdout}{await rest}");
         Assert.Contains("Interrupted", await stderr);
         var job = (await new TrainingStore(db).JobOfAsync(name, default))!.Value;
         await using var cmd = db.CreateCommand($"SELECT status, attempts, locked_by FROM jobs WHERE id = {job}");
         await using var r = await cmd.ExecuteReaderAsync();
         Assert.True(await r.ReadAsync());
         Assert.Equal(("queued", 0, true), (r.GetString(0), r.GetInt32(1), r.IsDBNull(2)));
+    }
+
+    [Fact]
+    public async Task A_mistyped_command_is_an_error_that_lists_the_commands_in_process_and_as_the_program()
+    {
+        var served = false;
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var code = await ServiceCommands.RunAsync(["evla", "--help"], TrainerCommands.All,
+            _ => { served = true; return Task.FromResult(ExitCodes.Ok); }, stdout, stderr);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.False(served);
+        foreach (var command in new[] { "serve", "train", "bench" }) Assert.Contains($"  {command} ", stderr.ToString());
+
+        // The program itself, as a user types it: it exits at once instead of starting the service and waiting.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { typeof(TrainCli).Assembly.Location, "evla", "--help" }) start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var err = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(deadline.Token);
+        Assert.Equal(ExitCodes.BadInput, process.ExitCode);
+        Assert.StartsWith("error: 'evla' is not a command.", await err);
+        Assert.Contains("Usage: Cortex1.Trainer [command] [options]", await err);
+        Assert.Equal("", await output);
     }
 
     [Fact]

@@ -6,11 +6,11 @@ using Cortex1.Rewards;
 using Cortex1.Rewards.Graded;
 using Cortex1.Synth.Api;
 
-namespace Cortex1.Synth.Rewards;
+namespace Cortex1.Synth.Scoring;
 
 /// <summary>
 /// <c>rewards test --verbose</c>, <c>rewards score --input file.jsonl</c> and <c>rewards bench</c>:
-/// the reward system's commands, in the seed's words. Weights come from configuration
+/// the reward system's commands. Weights come from configuration
 /// (<c>Rewards:Weights</c> in appsettings.json, environment, or <c>--Rewards:Weights:X=…</c>).
 /// </summary>
 public static class RewardsCli

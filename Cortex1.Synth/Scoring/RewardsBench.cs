@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Cortex1.Rewards;
 using Cortex1.Rewards.Graded;
 
-namespace Cortex1.Synth.Rewards;
+namespace Cortex1.Synth.Scoring;
 
 /// <summary>
 /// Scores per second on one thread for 2,000-character completions built from the graded set, like

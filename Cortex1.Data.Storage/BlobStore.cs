@@ -95,13 +95,30 @@ public sealed class BlobStore(BlobServiceClient service)
     public async Task<bool> DeleteAsync(string container, string name, CancellationToken ct = default) =>
         await Blob(container, name).DeleteIfExistsAsync(cancellationToken: ct);
 
+    /// <summary>
+    /// The files under <paramref name="prefix"/>. A container nobody has created yet holds nothing: a reader (Inference)
+    /// creates no containers, and may start before the services that do.
+    /// </summary>
     public async IAsyncEnumerable<BlobItemInfo> ListAsync(string container, string? prefix = null,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         if (!string.IsNullOrEmpty(prefix)) BlobNames.Validate(prefix.TrimEnd('/'));
-        var client = Container(container);
-        await foreach (var item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct))
-            yield return new BlobItemInfo(container, item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified);
+        await using var pages = Container(container).GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).AsPages().GetAsyncEnumerator(ct);
+        while (await NextPageAsync(pages))
+            foreach (var item in pages.Current.Values)
+                yield return new BlobItemInfo(container, item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified);
+    }
+
+    private static async Task<bool> NextPageAsync(IAsyncEnumerator<Page<BlobItem>> pages)
+    {
+        try
+        {
+            return await pages.MoveNextAsync();
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
+            return false;
+        }
     }
 
     private BlobContainerClient Container(string container)

@@ -1,0 +1,66 @@
+namespace Cortex1.Data.Storage;
+
+/// <summary>
+/// A base model as a run or the server names it: <c>tiny</c> (the embedded tiny model), <c>models/{prefix}</c> (a Hugging
+/// Face folder in blob storage) or a local Hugging Face folder. Parsed, checked and mirrored only here.
+/// </summary>
+public sealed record BaseModelReference
+{
+    public const string TinyName = "tiny";
+
+    /// <summary>What the three forms are called in messages.</summary>
+    public const string Forms = "tiny, a local Hugging Face folder, or models/{prefix} in blob storage";
+
+    /// <summary>The file that makes a folder a Hugging Face model.</summary>
+    public const string ConfigFile = "config.json";
+
+    private BaseModelReference(string? blobPrefix, string? folder) => (BlobPrefix, Folder) = (blobPrefix, folder);
+
+    public static BaseModelReference Tiny { get; } = new(null, null);
+
+    /// <summary>The prefix under <see cref="BlobContainers.Models"/>, when the model is in blob storage.</summary>
+    public string? BlobPrefix { get; }
+
+    /// <summary>The local folder, when the model is one.</summary>
+    public string? Folder { get; }
+
+    public bool IsTiny => BlobPrefix is null && Folder is null;
+
+    public static BaseModelReference Blob(string prefix) => new(prefix.Trim('/'), null);
+
+    public static BaseModelReference Local(string folder) => new(null, folder);
+
+    /// <summary><c>tiny</c>, <c>models/{prefix}</c>, else a local folder.</summary>
+    public static BaseModelReference Parse(string text) =>
+        text == TinyName ? Tiny
+        : text.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal) ? Blob(text[(BlobContainers.Models.Length + 1)..])
+        : Local(text);
+
+    public override string ToString() => BlobPrefix is { } p ? $"{BlobContainers.Models}/{p}" : Folder ?? TinyName;
+
+    public static bool IsModelFolder(string folder) => System.IO.File.Exists(Path.Combine(folder, ConfigFile));
+
+    /// <summary>What is missing (no model at the prefix, a folder without a config.json), or null when the model is there.</summary>
+    public async Task<string?> ProblemAsync(BlobStore blobs, CancellationToken ct) =>
+        BlobPrefix is { } prefix
+            ? await blobs.ExistsAsync(BlobContainers.Models, $"{prefix}/{ConfigFile}", ct)
+                ? null
+                : $"No model at {this}/ in blob storage (no {ConfigFile}): upload the Hugging Face folder there first."
+            : Folder is { } folder && !IsModelFolder(folder)
+                ? $"The base model '{folder}' is not a Hugging Face model folder (no {ConfigFile}); use {Forms}."
+                : null;
+
+    /// <summary>
+    /// The local folder holding the model: the folder itself, or the blob prefix mirrored into
+    /// <c>{cacheFolder}/models/{prefix}</c> (a restart reuses the files it has). Not for <see cref="Tiny"/>, which the
+    /// engine creates; a folder that is not a model is a <see cref="DirectoryNotFoundException"/>.
+    /// </summary>
+    public async Task<string> LocalFolderAsync(BlobMirror mirror, string cacheFolder, CancellationToken ct)
+    {
+        if (BlobPrefix is { } prefix)
+            return await mirror.MirrorAsync(BlobContainers.Models, prefix, Path.Combine(cacheFolder, "models", prefix), ct);
+        if (Folder is { } folder)
+            return IsModelFolder(folder) ? folder : throw new DirectoryNotFoundException($"The base model '{folder}' is not a Hugging Face model folder (no {ConfigFile}); use {Forms}.");
+        throw new InvalidOperationException("The tiny model is created by the engine, not read from storage.");
+    }
+}

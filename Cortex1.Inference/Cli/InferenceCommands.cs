@@ -1,0 +1,15 @@
+using Cortex1.Inference.Bench;
+using Cortex1.Model.Bench;
+using Cortex1.ServiceDefaults.CommandLine;
+
+namespace Cortex1.Inference.Cli;
+
+/// <summary>What <c>Cortex1.Inference</c> runs instead of the service (see <see cref="ServiceCommands"/>); a new command is one line here.</summary>
+public static class InferenceCommands
+{
+    public static IReadOnlyList<ServiceCommand> All { get; } =
+    [
+        new("bench", "The engine's own benchmark: prefill and decode speed on a named shape (Cortex1.Model).", args => ModelBench.RunAsync(args[1..])),
+        new("loadtest", "Drive a running server with concurrent streaming requests and report latency and throughput.", args => LoadTest.RunAsync(args[1..])),
+    ];
+}

@@ -1,0 +1,15 @@
+using Cortex1.ServiceDefaults.CommandLine;
+using Cortex1.Trainer.Bench;
+
+namespace Cortex1.Trainer.Cli;
+
+/// <summary>What <c>Cortex1.Trainer</c> runs instead of the service (see <see cref="ServiceCommands"/>); a new command is one line here.</summary>
+public static class TrainerCommands
+{
+    public static IReadOnlyList<ServiceCommand> All { get; } =
+    [
+        new("train", "Fine-tune a LoRA adapter (SFT warm-up, then GRPO) on a Synth data set in this process.", args => TrainCli.RunAsync(args)),
+        new("eval", "Evaluate a model or adapter on a data set's held-out split: rewards, forecasts against what happened, baselines, backtest.", args => Evaluation.EvalCli.RunAsync(args)),
+        new("bench", "SFT and GRPO step times on the tiny base.", args => Task.FromResult(TrainerBench.Run(args[1..]))),
+    ];
+}

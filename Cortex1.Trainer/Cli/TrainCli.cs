@@ -196,9 +196,11 @@ public static class TrainCli
             switch (run.Outcome)
             {
                 case JobOutcome.Succeeded:
-                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement}");
+                    var result = (await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement;
+                    await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {result}");
                     await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
                         $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
+                    await stdout.WriteLineAsync(TrainingSummary.KeyValueLine(claimed.Id, clock.Elapsed.TotalSeconds, result));
                     return CommandLineHost.Ok;
                 case JobOutcome.Released:
                     await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");

@@ -146,13 +146,15 @@ public sealed partial class TrainingRunHandler(
         var adapter = await UploadAdapterAsync(trainer.SaveAdapter, request.Name, $"{jobId}-final", ct);
         await DeleteCheckpointsAsync(request.Name, ct);
         var report = await TrainingReport.PublishAsync(blobs, request.Name, jobId, await store.StepsAsync(jobId, ct), [.. evals.Values], options.Value.CacheFolder, ct);
-        double? EvalAt(string phase, int step) => evals.TryGetValue((phase, step), out var e) ? e.RewardMean : null;
+        TrainingEvalRow? EvalAt(string phase, int step) => evals.GetValueOrDefault((phase, step));
+        var (before, afterSft, after) = (EvalAt("base", 0), request.SftSteps > 0 ? EvalAt("sft", request.SftSteps) : null,
+            request.GrpoSteps > 0 ? EvalAt("grpo", request.GrpoSteps) : EvalAt("sft", request.SftSteps));
         return new
         {
             adapter = $"{BlobContainers.Adapters}/{adapter}", examples = examples.Count, firstReward, lastReward, resumedFrom = resume,
-            evalRewardBefore = EvalAt("base", 0),
-            evalRewardAfterSft = request.SftSteps > 0 ? EvalAt("sft", request.SftSteps) : null,
-            evalRewardAfter = request.GrpoSteps > 0 ? EvalAt("grpo", request.GrpoSteps) : EvalAt("sft", request.SftSteps),
+            evalRewardBefore = before?.RewardMean, evalRewardBeforeSe = before?.RewardStdError,
+            evalRewardAfterSft = afterSft?.RewardMean, evalRewardAfterSftSe = afterSft?.RewardStdError,
+            evalRewardAfter = after?.RewardMean, evalRewardAfterSe = after?.RewardStdError,
             evalPrompts = heldOut.Count,
             report = report is null ? null : $"{BlobContainers.Reports}/{report}",
         };

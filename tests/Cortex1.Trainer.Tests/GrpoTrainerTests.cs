@@ -58,12 +58,13 @@ public sealed class GrpoTrainerTests : IDisposable
         var prompts = new[] { new TrainingPrompt("p1", [new ChatMessage("user", "Is BTC in a bull market?")]) };
         // Reward longer answers: rewards differ inside the group, so there is a gradient.
         using var trainer = new GrpoTrainer(model,
-            new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2 },
+            new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2, Beta = 0 },
             (_, completion) => Math.Min(1, completion.Length / 400.0));
         using var probe = tensor(model.Tokenizer.Encode("hello market", allowSpecial: false).Select(x => (long)x).ToArray()).unsqueeze(0);
         using var baseBefore = model.Forward(probe, adapter: null, useActiveAdapter: false).detach().clone();
         var adapterBefore = trainer.Parameters.Select(p => p.detach().clone()).ToList();
         // LoRA's B starts at zero and only a gradient moves it (no weight decay does): it is the proof that one flowed.
+        // β = 0, so that gradient is the rewards' (the KL term's is only rounding noise here, which Adam would scale up).
         var zeroAtStart = trainer.Parameters.Select((p, i) => (p, i)).Where(x => x.p.abs().max().item<float>() == 0).Select(x => x.i).ToList();
         Assert.NotEmpty(zeroAtStart);
 
@@ -82,17 +83,17 @@ public sealed class GrpoTrainerTests : IDisposable
     [Fact]
     public void AStepWithEqualRewardsLeavesTheAdapterAsItWas()
     {
-        // The control of the test above: equal rewards give zero advantages, the KL term has no gradient where the policy
-        // is the reference, so nothing may move the adapter (weight decay 0, as in TRL).
+        // The control of the test above: equal rewards give zero advantages and so a zero gradient, and nothing else
+        // (weight decay is 0, as in TRL) may move the adapter.
         using var model = Tiny();
         var prompts = new[] { new TrainingPrompt("p1", [new ChatMessage("user", "Is BTC in a bull market?")]) };
-        using var trainer = new GrpoTrainer(model, new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 8, LearningRate = 1e-2 }, (_, _) => 0.5);
+        using var trainer = new GrpoTrainer(model, new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 8, LearningRate = 1e-2, Beta = 0 }, (_, _) => 0.5);
         var before = trainer.Parameters.Select(p => p.detach().clone()).ToList();
 
         var metrics = trainer.Step(0, prompts);
 
         Assert.Equal(1.0, metrics.ZeroStdGroupShare);
-        Assert.All(trainer.Parameters.Zip(before), pair => Assert.True(pair.First.equal(pair.Second).item<bool>()));
+        Assert.All(trainer.Parameters.Zip(before), pair => Assert.True(pair.First.allclose(pair.Second, rtol: 0, atol: 0)));
     }
 
     [Fact]

@@ -122,14 +122,5 @@ public class GrpoVariantsTests
         Assert.Equal("linear", new GrpoOptions().LrScheduler);
     }
 
-    private static Tensor T(double[,] v)
-    {
-        var rows = v.GetLength(0);
-        var cols = v.GetLength(1);
-        var flat = new float[rows * cols];
-        for (var i = 0; i < rows; i++)
-            for (var j = 0; j < cols; j++)
-                flat[i * cols + j] = (float)v[i, j];
-        return tensor(flat, [rows, cols]);
-    }
+    private static Tensor T(double[,] v) => GrpoLossTests.T(v);
 }

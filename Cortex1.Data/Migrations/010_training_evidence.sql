@@ -11,8 +11,8 @@ ALTER TABLE training_steps
 
 CREATE TABLE training_evals (
     job_id        bigint           NOT NULL REFERENCES training_runs (job_id) ON DELETE CASCADE,
-    -- base: before any training; sft / grpo: after that many steps of the phase.
-    phase         text             NOT NULL CHECK (phase IN ('base', 'sft', 'grpo')),
+    -- base: before any training; pretrain / sft / grpo: after that many steps of the phase.
+    phase         text             NOT NULL CHECK (phase IN ('base', 'pretrain', 'sft', 'grpo')),
     step          integer          NOT NULL,
     reward_mean   double precision NOT NULL,
     reward_se     double precision NOT NULL,

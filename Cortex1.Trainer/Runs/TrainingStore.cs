@@ -84,12 +84,12 @@ public sealed class TrainingStore(NpgsqlDataSource db)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>A run's held-out evaluations in training order: base, then SFT, then GRPO, each by step.</summary>
+    /// <summary>A run's held-out evaluations in training order: base, pretrain, SFT, then GRPO, each by step.</summary>
     public async Task<IReadOnlyList<TrainingEvalRow>> EvalsAsync(long jobId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             SELECT phase, step, reward_mean, reward_se, prompts, components FROM training_evals WHERE job_id = @job
-            ORDER BY CASE phase WHEN 'base' THEN 0 WHEN 'sft' THEN 1 ELSE 2 END, step
+            ORDER BY CASE phase WHEN 'base' THEN 0 WHEN 'pretrain' THEN 1 WHEN 'sft' THEN 2 ELSE 3 END, step
             """);
         cmd.Parameters.AddWithValue("job", jobId);
         var rows = new List<TrainingEvalRow>();

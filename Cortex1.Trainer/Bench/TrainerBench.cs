@@ -48,7 +48,7 @@ public static class TrainerBench
             for (var s = 0; s < steps; s++)
             {
                 var clock = Stopwatch.StartNew();
-                trainer.SftStep([.. Enumerable.Repeat((prompt, answer), promptsPerStep)]);
+                trainer.SftStep([.. Enumerable.Repeat(new SftExample(prompt, answer), promptsPerStep)]);
                 sft.Add(clock.Elapsed.TotalSeconds);
                 peak = Math.Max(peak, Environment.WorkingSet);
                 Console.WriteLine(FormattableString.Invariant($"| sft | {s} | {sft[^1]:F2} | {Environment.WorkingSet / 1e6:F0} |"));

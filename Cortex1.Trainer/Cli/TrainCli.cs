@@ -38,11 +38,26 @@ public static class TrainCli
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints." };
         var seed = new Option<int?>("--seed") { Description = "Seed for sampling." };
         var promptsPerStep = new Option<int?>("--prompts-per-step") { Description = "Prompts per optimiser step (each with its group of completions in GRPO)." };
+        // GRPO's knobs, named as TRL's GRPOConfig fields (--loss-type = loss_type …).
+        var temperature = new Option<double?>("--temperature") { Description = "Sampling temperature of GRPO's completions (the loss divides the logits by it too)." };
+        var topP = new Option<double?>("--top-p") { Description = "Nucleus sampling of GRPO's completions." };
+        var epsilon = new Option<double?>("--epsilon") { Description = "Lower (and, without --epsilon-high, upper) clipping range of the importance ratio." };
+        var epsilonHigh = new Option<double?>("--epsilon-high") { Description = "Upper clipping range (DAPO's clip-higher, e.g. 0.28)." };
+        var lossType = new Option<string?>("--loss-type") { Description = "grpo | bnpo | dr_grpo | dapo." };
+        var scaleRewards = new Option<string?>("--scale-rewards") { Description = "group | batch | none: what advantages are divided by." };
+        var iterations = new Option<int?>("--num-iterations") { Description = "Optimiser updates per sampled batch (μ)." };
+        var scheduler = new Option<string?>("--lr-scheduler") { Description = "linear | cosine | constant, after the warm-up." };
+        var warmup = new Option<double?>("--warmup-ratio") { Description = "Share of each phase's updates spent warming the learning rate up from 0." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "AdamW's decoupled weight decay (default 0)." };
+        var accumulation = new Option<int?>("--gradient-accumulation-steps") { Description = "Micro-batches of --prompts-per-step prompts per update." };
+        var evalEvery = new Option<int?>("--eval-every") { Description = "Held-out evaluation every N steps of each phase (0 = before, after SFT and at the end only)." };
+        var evalPrompts = new Option<int?>("--eval-prompts") { Description = "Prompts of the eval split answered greedily per evaluation." };
         var verbose = new Option<bool>("--verbose") { Description = "Log the services' information messages too (model load time and memory, adapter uploads)." };
         var train = new Command("train", "Fine-tune a LoRA adapter with SFT warm-up and GRPO on a Synth data set, and publish it to blob storage.")
         {
             config, name, dataset, version, baseModel, quantization, sft, grpo, generations, completion, learningRate, beta, rank, checkpointEvery, seed,
-            promptsPerStep, verbose,
+            promptsPerStep, temperature, topP, epsilon, epsilonHigh, lossType, scaleRewards, iterations, scheduler, warmup, weightDecay,
+            accumulation, evalEvery, evalPrompts, verbose,
         };
         train.SetAction(async (parse, ct) =>
         {
@@ -73,6 +88,19 @@ public static class TrainCli
                 CheckpointEvery = parse.GetValue(checkpointEvery) ?? request.CheckpointEvery,
                 Seed = parse.GetValue(seed) ?? request.Seed,
                 PromptsPerStep = parse.GetValue(promptsPerStep) ?? request.PromptsPerStep,
+                Temperature = parse.GetValue(temperature) ?? request.Temperature,
+                TopP = parse.GetValue(topP) ?? request.TopP,
+                Epsilon = parse.GetValue(epsilon) ?? request.Epsilon,
+                EpsilonHigh = parse.GetValue(epsilonHigh) ?? request.EpsilonHigh,
+                LossType = parse.GetValue(lossType) ?? request.LossType,
+                ScaleRewards = parse.GetValue(scaleRewards) ?? request.ScaleRewards,
+                NumIterations = parse.GetValue(iterations) ?? request.NumIterations,
+                LrScheduler = parse.GetValue(scheduler) ?? request.LrScheduler,
+                WarmupRatio = parse.GetValue(warmup) ?? request.WarmupRatio,
+                WeightDecay = parse.GetValue(weightDecay) ?? request.WeightDecay,
+                GradientAccumulationSteps = parse.GetValue(accumulation) ?? request.GradientAccumulationSteps,
+                EvalEvery = parse.GetValue(evalEvery) ?? request.EvalEvery,
+                EvalPrompts = parse.GetValue(evalPrompts) ?? request.EvalPrompts,
             };
             // Ctrl+C and SIGTERM cancel this token, and the command gives the job back before it exits.
             return await Execute(request, parse.GetValue(verbose), stdout, stderr, ct);
@@ -188,9 +216,11 @@ public static class TrainCli
         switch (run.Outcome)
         {
             case JobOutcome.Succeeded:
-                await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {(await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement}");
+                var result = (await queue.GetAsync(claimed.Id, CancellationToken.None))?.Result?.RootElement;
+                await stdout.WriteLineAsync($"Done in {clock.Elapsed.TotalSeconds:0.0} s: {result}");
                 await stdout.WriteLineAsync($"Inference serves it as the model '{request.Name}' once it scans storage, or at once after " +
                     $"POST /v1/load_lora_adapter {{\"lora_name\":\"{request.Name}\"}}.");
+                await stdout.WriteLineAsync(TrainingSummary.KeyValueLine(claimed.Id, clock.Elapsed.TotalSeconds, result));
                 return ExitCodes.Ok;
             case JobOutcome.Released:
                 await stderr.WriteLineAsync("Interrupted. Recorded steps and checkpoints are kept; run the same command again to resume from the last checkpoint.");

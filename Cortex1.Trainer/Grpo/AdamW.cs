@@ -20,12 +20,15 @@ namespace Cortex1.Trainer.Grpo;
 /// </summary>
 public sealed class AdamW : IDisposable
 {
+    /// <summary>The GRPO phase's state; SFT's is <see cref="SftStateFile"/> (each phase has its own moments).</summary>
     public const string StateFile = "optimizer.safetensors";
+    public const string SftStateFile = "optimizer-sft.safetensors";
 
     readonly IReadOnlyList<Parameter> _parameters;
     readonly Tensor[] _m, _v;
 
-    public double LearningRate { get; }
+    /// <summary>The rate of the next <see cref="Step"/>; a schedule sets it before each update.</summary>
+    public double LearningRate { get; set; }
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Epsilon { get; }
@@ -34,7 +37,7 @@ public sealed class AdamW : IDisposable
     public long Steps { get; private set; }
 
     public AdamW(IReadOnlyList<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999,
-        double epsilon = 1e-8, double weightDecay = 0.01)
+        double epsilon = 1e-8, double weightDecay = 0)
     {
         if (learningRate <= 0) throw new ArgumentOutOfRangeException(nameof(learningRate), "The learning rate must be positive.");
         if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "Betas must be in [0, 1).");
@@ -68,19 +71,19 @@ public sealed class AdamW : IDisposable
         }
     }
 
-    /// <summary>Writes the moments and the step count to <c>{folder}/optimizer.safetensors</c>.</summary>
-    public void Save(string folder)
+    /// <summary>Writes the moments and the step count to <c>{folder}/{file}</c>.</summary>
+    public void Save(string folder, string fileName = StateFile)
     {
         Directory.CreateDirectory(folder);
         var tensors = _m.Select((m, i) => ($"m.{i}", m)).Concat(_v.Select((v, i) => ($"v.{i}", v))).ToList();
-        SafeTensors.Write(Path.Combine(folder, StateFile), tensors,
+        SafeTensors.Write(Path.Combine(folder, fileName), tensors,
             new Dictionary<string, string> { ["steps"] = Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), ["parameters"] = _m.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
     /// <summary>Restores what <see cref="Save"/> wrote; false (state left fresh) when the folder has none.</summary>
-    public bool Load(string folder)
+    public bool Load(string folder, string fileName = StateFile)
     {
-        var path = Path.Combine(folder, StateFile);
+        var path = Path.Combine(folder, fileName);
         if (!File.Exists(path)) return false;
         using var file = new SafeTensorsFile(path);
         if (!file.Metadata.TryGetValue("parameters", out var count) || count != _m.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))

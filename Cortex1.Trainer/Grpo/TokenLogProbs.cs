@@ -1,4 +1,5 @@
 using Cortex1.Model;
+using Cortex1.Model.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,31 +69,34 @@ public static class TokenLogProbs
     /// <summary>
     /// Log-probability of each scored next token (positions from <see cref="CompletionBatch.ScoredFrom"/>) under the model
     /// with <paramref name="adapter"/> (null = the base, GRPO's reference policy): [B, T−1−ScoredFrom], float32.
-    /// Gradients flow into the adapter when enabled.
+    /// Gradients flow into the adapter when enabled. <paramref name="temperature"/> divides the logits first: GRPO scores
+    /// completions under the distribution they were sampled from (TRL does the same), SFT uses 1.
     /// </summary>
-    public static Tensor Compute(LanguageModel model, CompletionBatch batch, string? adapter)
+    public static Tensor Compute(LanguageModel model, CompletionBatch batch, string? adapter, double temperature = 1)
     {
         using var scope = NewDisposeScope();
         var t = (int)batch.Ids.shape[1];
         var logits = model.Forward(batch.Ids, batch.AttentionMask, adapter, keepLast: t - batch.ScoredFrom)
             .to(ScalarType.Float32);
-        var logp = logits[.., ..^1, ..].log_softmax(-1);
+        var logp = AtTemperature(logits[.., ..^1, ..], temperature).log_softmax(-1);
         var targets = batch.Ids[.., (batch.ScoredFrom + 1)..].unsqueeze(-1);
         return logp.gather(-1, targets).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Several groups (several prompts, G completions each): their rows stacked, [Σ G, longest completion].</summary>
-    public static Tensor Compute(LanguageModel model, IReadOnlyList<CompletionGroup> groups, string? adapter) =>
-        CompletionGroup.StackRows([.. groups.Select(group => Compute(model, group, adapter))]);
+    public static Tensor Compute(LanguageModel model, IReadOnlyList<CompletionGroup> groups, string? adapter, double temperature = 1) =>
+        CompletionGroup.StackRows([.. groups.Select(group => Compute(model, group, adapter, temperature))]);
 
     /// <summary>The same log-probabilities for a group sharing one prompt: [G, longest completion], float32.</summary>
-    public static Tensor Compute(LanguageModel model, CompletionGroup group, string? adapter)
+    public static Tensor Compute(LanguageModel model, CompletionGroup group, string? adapter, double temperature = 1)
     {
         using var scope = NewDisposeScope();
-        var logp = model.ForwardGroup(group.Prompt, group.Completions, adapter).to(ScalarType.Float32).log_softmax(-1);
+        var logp = AtTemperature(model.ForwardGroup(group.Prompt, group.Completions, adapter).to(ScalarType.Float32), temperature).log_softmax(-1);
         var g = group.Completions.Count;
         return logp.index_select(0, group.PredictorRows).gather(-1, group.Targets).view(g, -1).MoveToOuterDisposeScope();
     }
+
+    private static Tensor AtTemperature(Tensor logits, double temperature) => temperature == 1 ? logits : logits.DividedBy(temperature);
 }
 
 /// <summary>

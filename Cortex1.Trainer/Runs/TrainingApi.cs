@@ -7,7 +7,8 @@ public static class TrainingApi
 {
     /// <summary>
     /// <c>POST /api/training/runs</c> queues a run, <c>GET /api/training/runs/{id}</c> shows its job and
-    /// <c>GET /api/training/runs/{id}/steps</c> its per-step metrics.
+    /// <c>GET /api/training/runs/{id}/steps</c> its per-step metrics, <c>GET /api/training/runs/{id}/evals</c> its held-out
+    /// rewards (before training, every evalEvery steps, at each phase's end).
     /// </summary>
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
@@ -33,6 +34,9 @@ public static class TrainingApi
 
         group.MapGet("/runs/{id:long}/steps", async (long id, TrainingStore store, CancellationToken ct) =>
             Results.Ok(await store.StepsAsync(id, ct)));
+
+        group.MapGet("/runs/{id:long}/evals", async (long id, TrainingStore store, CancellationToken ct) =>
+            Results.Ok(await store.EvalsAsync(id, ct)));
 
         return app;
     }

@@ -12,6 +12,11 @@ namespace Cortex1.Trainer.Runs;
 /// <param name="Quantization"><c>nf4</c> (QLoRA) or <c>none</c>.</param>
 /// <param name="PromptsPerStep">Prompts per optimiser step (each with its group of <c>NumGenerations</c> completions in
 /// GRPO, or its teacher answer in SFT): more prompts per update, less noisy gradients, proportionally slower steps.</param>
+/// <param name="LossType">grpo | bnpo | dr_grpo | dapo, as TRL defines them (<see cref="Grpo.GrpoLoss"/>).</param>
+/// <param name="ScaleRewards">group | batch | none: what the advantages are divided by.</param>
+/// <param name="GradientAccumulationSteps">Micro-batches of PromptsPerStep prompts summed into one update: a step takes their product.</param>
+/// <param name="EvalEvery">Held-out evaluation every this many steps of each phase (0 = only before, after SFT and at the end).</param>
+/// <param name="EvalPrompts">Prompts of the data set's eval split answered greedily per evaluation (the first ones, in file order).</param>
 public sealed partial record TrainingRunRequest(
     string Name,
     string Dataset,
@@ -27,7 +32,20 @@ public sealed partial record TrainingRunRequest(
     int LoraRank = 16,
     int CheckpointEvery = 10,
     int Seed = 1234,
-    int PromptsPerStep = 1)
+    int PromptsPerStep = 1,
+    double Temperature = 1.0,
+    double TopP = 1.0,
+    double Epsilon = 0.2,
+    double? EpsilonHigh = null,
+    string LossType = "grpo",
+    string ScaleRewards = "group",
+    int NumIterations = 1,
+    string LrScheduler = "linear",
+    double WarmupRatio = 0,
+    double WeightDecay = 0,
+    int GradientAccumulationSteps = 1,
+    int EvalEvery = 0,
+    int EvalPrompts = 16)
 {
     public const string JobKind = "train";
 
@@ -49,5 +67,18 @@ public sealed partial record TrainingRunRequest(
         LoraRank is < 1 or > 256 ? "loraRank must be in [1, 256]" :
         CheckpointEvery < 1 ? "checkpointEvery must be ≥ 1" :
         PromptsPerStep is < 1 or > 64 ? "promptsPerStep must be in [1, 64]" :
+        Temperature is <= 0 or > 10 ? "temperature must be in (0, 10]" :
+        TopP is <= 0 or > 1 ? "topP must be in (0, 1]" :
+        Epsilon is <= 0 or >= 1 ? "epsilon must be in (0, 1)" :
+        EpsilonHigh is <= 0 ? "epsilonHigh must be > 0" :
+        !Grpo.GrpoLossTypes.All.Contains(LossType) ? $"lossType must be one of {string.Join(", ", Grpo.GrpoLossTypes.All)}" :
+        !Grpo.GrpoScaling.All.Contains(ScaleRewards) ? $"scaleRewards must be one of {string.Join(", ", Grpo.GrpoScaling.All)}" :
+        NumIterations is < 1 or > 16 ? "numIterations must be in [1, 16]" :
+        !Grpo.LearningRateSchedules.All.Contains(LrScheduler) ? $"lrScheduler must be one of {string.Join(", ", Grpo.LearningRateSchedules.All)}" :
+        WarmupRatio is < 0 or > 1 ? "warmupRatio must be in [0, 1]" :
+        WeightDecay is < 0 or > 1 ? "weightDecay must be in [0, 1]" :
+        GradientAccumulationSteps is < 1 or > 64 ? "gradientAccumulationSteps must be in [1, 64]" :
+        EvalEvery < 0 ? "evalEvery must be ≥ 0" :
+        EvalPrompts is < 0 or > 1000 ? "evalPrompts must be in [0, 1000]" :
         null;
 }

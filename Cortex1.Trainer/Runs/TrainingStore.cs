@@ -7,7 +7,23 @@ namespace Cortex1.Trainer.Runs;
 
 public sealed record TrainingCheckpoint(string Phase, int Step, string BlobPrefix);
 
-public sealed record TrainingStepRow(string Phase, int Step, double Loss, double? RewardMean, double? Kl, double Seconds);
+public sealed record TrainingStepRow(string Phase, int Step, double Loss, double? RewardMean, double? Kl, double Seconds)
+{
+    public double? PolicyLoss { get; init; }
+    public double? ClipRatio { get; init; }
+    public double? RewardStd { get; init; }
+    public IReadOnlyDictionary<string, double>? RewardComponents { get; init; }
+    public double? GroupStdMean { get; init; }
+    public double? ZeroStdShare { get; init; }
+    public double? GradNorm { get; init; }
+    public double? CompletionTokens { get; init; }
+    public double? TruncatedShare { get; init; }
+    public double? LearningRate { get; init; }
+}
+
+/// <summary>A held-out evaluation: <c>base</c> step 0 before training, else after <see cref="Step"/> steps of the phase.</summary>
+public sealed record TrainingEvalRow(string Phase, int Step, double RewardMean, double RewardStdError, int Prompts,
+    IReadOnlyDictionary<string, double> Components);
 
 /// <summary>Training runs, their per-step metrics and checkpoints in PostgreSQL.</summary>
 public sealed class TrainingStore(NpgsqlDataSource db)
@@ -36,11 +52,52 @@ public sealed class TrainingStore(NpgsqlDataSource db)
         return await cmd.ExecuteScalarAsync(ct) as long?;
     }
 
-    public Task RecordSftStepAsync(long jobId, int step, double loss, double seconds, CancellationToken ct) =>
-        Insert(jobId, "sft", step, loss, null, null, null, null, null, null, seconds, ct);
+    public Task RecordSftStepAsync(long jobId, int step, SftStepMetrics m, double seconds, CancellationToken ct) =>
+        Insert(jobId, new TrainingStepRow("sft", step, m.Loss, null, null, seconds)
+        {
+            GradNorm = m.GradNorm, LearningRate = m.LearningRate, CompletionTokens = m.TargetTokensMean,
+        }, ct);
 
     public Task RecordGrpoStepAsync(long jobId, GrpoStepMetrics m, CancellationToken ct) =>
-        Insert(jobId, "grpo", m.Step, m.Loss, m.PolicyLoss, m.Kl, m.ClipRatio, m.RewardMean, m.RewardStd, m.CompletionTokensMean, m.Seconds, ct);
+        Insert(jobId, new TrainingStepRow("grpo", m.Step, m.Loss, m.RewardMean, m.Kl, m.Seconds)
+        {
+            PolicyLoss = m.PolicyLoss, ClipRatio = m.ClipRatio, RewardStd = m.RewardStd, RewardComponents = m.RewardComponents,
+            GroupStdMean = m.GroupStdMean, ZeroStdShare = m.ZeroStdGroupShare, GradNorm = m.GradNorm,
+            CompletionTokens = m.CompletionTokensMean, TruncatedShare = m.TruncatedShare, LearningRate = m.LearningRate,
+        }, ct);
+
+    /// <summary>Records a held-out evaluation once (a resumed run that evaluates the same point again keeps the first).</summary>
+    public async Task RecordEvalAsync(long jobId, TrainingEvalRow e, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            INSERT INTO training_evals (job_id, phase, step, reward_mean, reward_se, prompts, components)
+            VALUES (@job, @phase, @step, @mean, @se, @prompts, @components)
+            ON CONFLICT (job_id, phase, step) DO NOTHING
+            """);
+        cmd.Parameters.AddWithValue("job", jobId);
+        cmd.Parameters.AddWithValue("phase", e.Phase);
+        cmd.Parameters.AddWithValue("step", e.Step);
+        cmd.Parameters.AddWithValue("mean", e.RewardMean);
+        cmd.Parameters.AddWithValue("se", e.RewardStdError);
+        cmd.Parameters.AddWithValue("prompts", e.Prompts);
+        cmd.Parameters.AddWithValue("components", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(e.Components));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A run's held-out evaluations in training order: base, pretrain, SFT, then GRPO, each by step.</summary>
+    public async Task<IReadOnlyList<TrainingEvalRow>> EvalsAsync(long jobId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT phase, step, reward_mean, reward_se, prompts, components FROM training_evals WHERE job_id = @job
+            ORDER BY CASE phase WHEN 'base' THEN 0 WHEN 'pretrain' THEN 1 WHEN 'sft' THEN 2 ELSE 3 END, step
+            """);
+        cmd.Parameters.AddWithValue("job", jobId);
+        var rows = new List<TrainingEvalRow>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            rows.Add(new(r.GetString(0), r.GetInt32(1), r.GetDouble(2), r.GetDouble(3), r.GetInt32(4), Components(r.GetString(5))!));
+        return rows;
+    }
 
     public async Task RecordCheckpointAsync(long jobId, TrainingCheckpoint checkpoint, CancellationToken ct)
     {
@@ -70,38 +127,54 @@ public sealed class TrainingStore(NpgsqlDataSource db)
     public async Task<IReadOnlyList<TrainingStepRow>> StepsAsync(long jobId, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
-            SELECT phase, step, loss, reward_mean, kl, seconds FROM training_steps WHERE job_id = @job
+            SELECT phase, step, loss, reward_mean, kl, seconds, policy_loss, clip_ratio, reward_std, reward_components::text,
+                   group_std_mean, zero_std_share, grad_norm, completion_tokens, truncated_share, learning_rate
+            FROM training_steps WHERE job_id = @job
             ORDER BY (phase = 'grpo'), step
             """);
         cmd.Parameters.AddWithValue("job", jobId);
         var rows = new List<TrainingStepRow>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
+        double? D(int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
         while (await r.ReadAsync(ct))
-            rows.Add(new(r.GetString(0), r.GetInt32(1), r.GetDouble(2), r.IsDBNull(3) ? null : r.GetDouble(3),
-                r.IsDBNull(4) ? null : r.GetDouble(4), r.GetDouble(5)));
+            rows.Add(new(r.GetString(0), r.GetInt32(1), r.GetDouble(2), D(3), D(4), r.GetDouble(5))
+            {
+                PolicyLoss = D(6), ClipRatio = D(7), RewardStd = D(8), RewardComponents = r.IsDBNull(9) ? null : Components(r.GetString(9)),
+                GroupStdMean = D(10), ZeroStdShare = D(11), GradNorm = D(12), CompletionTokens = D(13), TruncatedShare = D(14), LearningRate = D(15),
+            });
         return rows;
     }
 
-    private async Task Insert(long jobId, string phase, int step, double loss, double? policyLoss, double? kl, double? clip,
-        double? rewardMean, double? rewardStd, double? tokens, double seconds, CancellationToken ct)
+    private static Dictionary<string, double>? Components(string json) => JsonSerializer.Deserialize<Dictionary<string, double>>(json);
+
+    private async Task Insert(long jobId, TrainingStepRow s, CancellationToken ct)
     {
         // A step that ran again after a resume keeps its first record.
         await using var cmd = db.CreateCommand("""
-            INSERT INTO training_steps (job_id, phase, step, loss, policy_loss, kl, clip_ratio, reward_mean, reward_std, completion_tokens, seconds)
-            VALUES (@job, @phase, @step, @loss, @policy, @kl, @clip, @rmean, @rstd, @tokens, @seconds)
+            INSERT INTO training_steps (job_id, phase, step, loss, policy_loss, kl, clip_ratio, reward_mean, reward_std, completion_tokens,
+                seconds, reward_components, group_std_mean, zero_std_share, grad_norm, truncated_share, learning_rate)
+            VALUES (@job, @phase, @step, @loss, @policy, @kl, @clip, @rmean, @rstd, @tokens, @seconds, @components, @gstd, @zstd, @gnorm, @trunc, @lr)
             ON CONFLICT (job_id, phase, step) DO NOTHING
             """);
+        void Add(string name, double? value) => cmd.Parameters.AddWithValue(name, (object?)value ?? DBNull.Value);
         cmd.Parameters.AddWithValue("job", jobId);
-        cmd.Parameters.AddWithValue("phase", phase);
-        cmd.Parameters.AddWithValue("step", step);
-        cmd.Parameters.AddWithValue("loss", loss);
-        cmd.Parameters.AddWithValue("policy", (object?)policyLoss ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("kl", (object?)kl ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("clip", (object?)clip ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("rmean", (object?)rewardMean ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("rstd", (object?)rewardStd ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("tokens", (object?)tokens ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("seconds", seconds);
+        cmd.Parameters.AddWithValue("phase", s.Phase);
+        cmd.Parameters.AddWithValue("step", s.Step);
+        cmd.Parameters.AddWithValue("loss", s.Loss);
+        Add("policy", s.PolicyLoss);
+        Add("kl", s.Kl);
+        Add("clip", s.ClipRatio);
+        Add("rmean", s.RewardMean);
+        Add("rstd", s.RewardStd);
+        Add("tokens", s.CompletionTokens);
+        cmd.Parameters.AddWithValue("seconds", s.Seconds);
+        cmd.Parameters.AddWithValue("components", NpgsqlDbType.Jsonb,
+            s.RewardComponents is null ? DBNull.Value : JsonSerializer.Serialize(s.RewardComponents));
+        Add("gstd", s.GroupStdMean);
+        Add("zstd", s.ZeroStdShare);
+        Add("gnorm", s.GradNorm);
+        Add("trunc", s.TruncatedShare);
+        Add("lr", s.LearningRate);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 }

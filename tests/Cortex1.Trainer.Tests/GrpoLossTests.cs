@@ -69,7 +69,8 @@ public class GrpoLossTests
         Assert.Equal(-(1.2 + 1.0) / 2, terms.Loss.item<float>(), 4);
     }
 
-    private static Tensor T(double[,] v)
+    /// <summary>A [rows, cols] float32 tensor of the values.</summary>
+    internal static Tensor T(double[,] v)
     {
         var rows = v.GetLength(0);
         var cols = v.GetLength(1);

@@ -58,11 +58,15 @@ public sealed class GrpoTrainerTests : IDisposable
         var prompts = new[] { new TrainingPrompt("p1", [new ChatMessage("user", "Is BTC in a bull market?")]) };
         // Reward longer answers: rewards differ inside the group, so there is a gradient.
         using var trainer = new GrpoTrainer(model,
-            new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2 },
+            new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 12, Temperature = 1.0f, LearningRate = 1e-2, Beta = 0 },
             (_, completion) => Math.Min(1, completion.Length / 400.0));
         using var probe = tensor(model.Tokenizer.Encode("hello market", allowSpecial: false).Select(x => (long)x).ToArray()).unsqueeze(0);
         using var baseBefore = model.Forward(probe, adapter: null).detach().clone();
         var adapterBefore = trainer.Parameters.Select(p => p.detach().clone()).ToList();
+        // LoRA's B starts at zero and only a gradient moves it (no weight decay does): it is the proof that one flowed.
+        // β = 0, so that gradient is the rewards' (the KL term's is only rounding noise here, which Adam would scale up).
+        var zeroAtStart = trainer.Parameters.Select((p, i) => (p, i)).Where(x => x.p.abs().max().item<float>() == 0).Select(x => x.i).ToList();
+        Assert.NotEmpty(zeroAtStart);
 
         var metrics = trainer.Step(0, prompts);
 
@@ -72,6 +76,24 @@ public sealed class GrpoTrainerTests : IDisposable
         using var baseAfter = model.Forward(probe, adapter: null);
         Assert.True(baseBefore.allclose(baseAfter), "the frozen base (the reference policy) must not move");
         Assert.Contains(trainer.Parameters.Zip(adapterBefore), pair => !pair.First.allclose(pair.Second));
+        Assert.All(zeroAtStart, i => Assert.True(trainer.Parameters[i].abs().max().item<float>() > 0, $"B {i} still zero: no gradient reached it"));
+        Assert.True(metrics.GradNorm > 0);
+    }
+
+    [Fact]
+    public void AStepWithEqualRewardsLeavesTheAdapterAsItWas()
+    {
+        // The control of the test above: equal rewards give zero advantages and so a zero gradient, and nothing else
+        // (weight decay is 0, as in TRL) may move the adapter.
+        using var model = Tiny();
+        var prompts = new[] { new TrainingPrompt("p1", [new ChatMessage("user", "Is BTC in a bull market?")]) };
+        using var trainer = new GrpoTrainer(model, new GrpoOptions { NumGenerations = 4, MaxCompletionLength = 8, LearningRate = 1e-2, Beta = 0 }, (_, _) => 0.5);
+        var before = trainer.Parameters.Select(p => p.detach().clone()).ToList();
+
+        var metrics = trainer.Step(0, prompts);
+
+        Assert.Equal(1.0, metrics.ZeroStdGroupShare);
+        Assert.All(trainer.Parameters.Zip(before), pair => Assert.True(pair.First.allclose(pair.Second, rtol: 0, atol: 0)));
     }
 
     [Fact]
@@ -79,11 +101,11 @@ public sealed class GrpoTrainerTests : IDisposable
     {
         using var model = Tiny();
         using var trainer = new GrpoTrainer(model, new GrpoOptions { LearningRate = 1e-2 }, (_, _) => 0);
-        var example = (new TrainingPrompt("p", [new ChatMessage("user", "Summarise BTC.")]), "## Summary\nBTC rose 5%.");
+        var example = new SftExample(new TrainingPrompt("p", [new ChatMessage("user", "Summarise BTC.")]), "## Summary\nBTC rose 5%.");
 
-        var first = trainer.SftStep([example]);
+        var first = trainer.SftStep([example]).Loss;
         double last = first;
-        for (var i = 0; i < 8; i++) last = trainer.SftStep([example]);
+        for (var i = 0; i < 8; i++) last = trainer.SftStep([example]).Loss;
 
         Assert.True(last < first, $"loss {first} → {last}");
     }
@@ -100,7 +122,7 @@ public sealed class GrpoTrainerTests : IDisposable
             var shortPrompt = new TrainingPrompt("p", [new ChatMessage("user", "BTC?")]);
             var longPrompt = new TrainingPrompt("q", [new ChatMessage("user", string.Join(' ', Enumerable.Repeat("bitcoin rose", 60)))]);
 
-            Assert.True(double.IsFinite(trainer.SftStep([(shortPrompt, string.Join(' ', Enumerable.Repeat("price up", 200)))])));
+            Assert.True(double.IsFinite(trainer.SftStep([new SftExample(shortPrompt, string.Join(' ', Enumerable.Repeat("price up", 200)))]).Loss));
             var metrics = trainer.Step(0, [shortPrompt]);
             Assert.True(metrics.CompletionTokensMean <= 64);
             Assert.False(trainer.Fits(longPrompt));

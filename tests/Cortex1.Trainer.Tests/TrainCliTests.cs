@@ -62,7 +62,7 @@ public sealed class TrainCliTests : IDisposable
         var dataset = await TrainingData.UploadAsync(blobs);
         var name = $"cli-{dataset}";
 
-        var (code, stdout, stderr) = await Run([.. Train(name, dataset, 2), "--sft-steps", "1"], db.ConnectionString);
+        var (code, stdout, stderr) = await Run([.. Train(name, dataset, 2), "--sft-steps", "1", "--eval-every", "1", "--loss-type", "dapo", "--temperature", "0.7"], db.ConnectionString);
         Assert.True(code == ExitCodes.Ok, stderr + stdout);
         Assert.Contains($"Training '{name}'", stdout);
         Assert.Contains("sft step 1/1: loss", stdout);
@@ -70,6 +70,13 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains($"adapters/{name}", stdout);
         Assert.Contains($"{{\"lora_name\":\"{name}\"}}", stdout);   // how to serve it
         Assert.True(await blobs.ExistsAsync(BlobContainers.Adapters, $"{name}/adapter_model.safetensors"));
+        Assert.Contains("held-out reward (base step 0)", stdout);
+        Assert.Contains("held-out reward (grpo step 1)", stdout);   // --eval-every 1
+        // The last line is key=value pairs for scripts, the held-out reward before, after SFT and after GRPO among them.
+        var last = stdout.TrimEnd().Split('\n')[^1].Split(' ').Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+        foreach (var key in new[] { "eval_reward_before", "eval_reward_after_sft", "eval_reward_after" })
+            Assert.InRange(double.Parse(last[key], System.Globalization.CultureInfo.InvariantCulture), 0, 1);
+        Assert.Equal($"adapters/{name}", last["adapter"]);
 
         (code, stdout, _) = await Run(Train(name, dataset, 2), db.ConnectionString);
         Assert.Equal(ExitCodes.Ok, code);

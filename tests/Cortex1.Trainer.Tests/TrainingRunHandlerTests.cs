@@ -98,6 +98,46 @@ public sealed class TrainingRunHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task EveryRunRecordsItsEvidenceAndTheHeldOutRewardBeforeDuringAndAfter()
+    {
+        var (db, blobs, handler, queue) = await SetUpAsync();
+        var request = await RequestAsync(blobs, sft: 2, grpo: 2) with { EvalEvery = 1, LossType = "dapo", ScaleRewards = "batch", LrScheduler = "cosine" };
+        var job = await ClaimAsync(queue, request);
+
+        var result = await handler.RunAsync(new JobContext(job, queue, "w"), CancellationToken.None);
+
+        var store = new TrainingStore(db);
+        var evals = await store.EvalsAsync(job.Id, CancellationToken.None);
+        Assert.Equal(["base:0", "sft:1", "sft:2", "grpo:1", "grpo:2"], evals.Select(e => $"{e.Phase}:{e.Step}"));
+        Assert.All(evals, e =>
+        {
+            Assert.Equal(2, e.Prompts);   // the eval split's two prompts
+            Assert.InRange(e.RewardMean, 0, 1);
+            Assert.True(e.RewardStdError >= 0);
+            Assert.Contains(Cortex1.Rewards.RewardComponents.Structure, e.Components.Keys);
+        });
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(result, System.Text.Json.JsonSerializerOptions.Web);
+        Assert.Equal(evals[0].RewardMean, json.GetProperty("evalRewardBefore").GetDouble());
+        Assert.Equal(evals[2].RewardMean, json.GetProperty("evalRewardAfterSft").GetDouble());
+        Assert.Equal(evals[^1].RewardMean, json.GetProperty("evalRewardAfter").GetDouble());
+
+        var steps = await store.StepsAsync(job.Id, CancellationToken.None);
+        Assert.All(steps, s => Assert.True(s.GradNorm >= 0 && s.LearningRate > 0, $"{s.Phase}:{s.Step}"));
+        Assert.All(steps.Where(s => s.Phase == "grpo"), s =>
+        {
+            Assert.Contains(Cortex1.Rewards.RewardComponents.Structure, s.RewardComponents!.Keys);
+            Assert.InRange(s.ZeroStdShare!.Value, 0, 1);
+            Assert.InRange(s.TruncatedShare!.Value, 0, 1);
+            Assert.True(s.GroupStdMean >= 0 && s.ClipRatio >= 0 && s.Kl >= 0);
+        });
+        // Cosine decay over each phase's two updates: the second runs at half the rate.
+        Assert.Equal(request.LearningRate / 2, steps.Single(s => s is { Phase: "grpo", Step: 1 }).LearningRate!.Value, 12);
+
+        foreach (var file in TrainingReport.Files)
+            Assert.True(await blobs.ExistsAsync(BlobContainers.Reports, $"training/{request.Name}/{file}"), file);
+    }
+
+    [Fact]
     public async Task AMissingDataSetFailsTheJobPermanently()
     {
         var (_, _, handler, queue) = await SetUpAsync();

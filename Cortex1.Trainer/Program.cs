@@ -8,6 +8,7 @@ using Cortex1.Trainer.Runs;
 // process (see TrainCli); otherwise the service.
 if (args is ["bench", ..]) return TrainerBench.Run(args[1..]);
 if (TrainCli.IsCommand(args)) return await TrainCli.RunAsync(args);
+if (args is ["pretrain", ..]) return await Cortex1.Trainer.Pretrain.PretrainCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

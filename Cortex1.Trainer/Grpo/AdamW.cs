@@ -25,7 +25,8 @@ public sealed class AdamW : IDisposable
     readonly IReadOnlyList<Parameter> _parameters;
     readonly Tensor[] _m, _v;
 
-    public double LearningRate { get; }
+    /// <summary>Settable between steps, for a schedule (pretraining sets it every step).</summary>
+    public double LearningRate { get; set; }
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Epsilon { get; }

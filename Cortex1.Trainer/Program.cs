@@ -18,5 +18,6 @@ builder.AddTrainer();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapTrainingApi();
+Cortex1.Trainer.Pretrain.PretrainApi.MapPretrainApi(app);
 app.Run();
 return 0;

@@ -112,3 +112,55 @@ public static class BabyModel
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(indent));
     }
 }
+
+/// <summary>
+/// The pretrained baby model shipped inside this assembly (<c>Baby/cortex1-baby/</c>, a few MB of fp32 weights): the model
+/// Inference serves and training runs start from when nothing else is configured, so both use the same weights.
+/// </summary>
+public static class EmbeddedBaby
+{
+    const string Prefix = "cortex1-baby/";
+
+    /// <summary>Whether this build carries the weights.</summary>
+    public static bool Available => typeof(EmbeddedBaby).Assembly.GetManifestResourceNames().Any(n => n == Prefix + "config.json");
+
+    /// <summary>The embedded model as a HF folder under <paramref name="cacheFolder"/>, written on first use (beside it, then renamed into place).</summary>
+    public static string Folder(string cacheFolder)
+    {
+        var assembly = typeof(EmbeddedBaby).Assembly;
+        var names = assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).ToList();
+        if (!names.Contains(Prefix + "config.json"))
+            throw new InvalidOperationException($"This build carries no {BabyModel.Name} weights; pretrain one (`Cortex1.Trainer -- pretrain`) and use models/{BabyModel.Name}.");
+        // Named by the weights' size and module version, so a build with other weights never reuses a stale copy.
+        using (var weights = assembly.GetManifestResourceStream(Prefix + "model.safetensors")!)
+        {
+            var folder = Path.Combine(Path.GetFullPath(cacheFolder), "models", $"{BabyModel.Name}-{weights.Length:x}-{assembly.ManifestModule.ModuleVersionId.ToString("N")[..8]}");
+            if (File.Exists(Path.Combine(folder, "config.json"))) return folder;
+            var staging = $"{folder}.partial-{Guid.NewGuid():N}";
+            Directory.CreateDirectory(staging);
+            try
+            {
+                // config.json last: a folder with it is complete.
+                foreach (var name in names.OrderBy(n => n == Prefix + "config.json"))
+                {
+                    using var source = assembly.GetManifestResourceStream(name)!;
+                    using var target = File.Create(Path.Combine(staging, name[Prefix.Length..]));
+                    source.CopyTo(target);
+                }
+                try
+                {
+                    Directory.Move(staging, folder);
+                }
+                catch (IOException) when (File.Exists(Path.Combine(folder, "config.json")))
+                {
+                    // Another process extracted it first.
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            }
+            return folder;
+        }
+    }
+}

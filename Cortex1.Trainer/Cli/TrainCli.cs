@@ -115,7 +115,7 @@ public static class TrainCli
     /// resumed by the Trainer service, whose working directory is another.
     /// </summary>
     private static string BaseModelOf(string baseModel) =>
-        string.IsNullOrWhiteSpace(baseModel) || baseModel == "tiny" || baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal)
+        string.IsNullOrWhiteSpace(baseModel) || baseModel is "tiny" or Cortex1.Model.Baby.BabyModel.Name || baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal)
             ? baseModel : CommandLineHost.ResolveUserPath(baseModel);
 
     private static async Task<int> Execute(TrainingRunRequest request, bool verbose, TextWriter stdout, TextWriter stderr, CancellationToken ct)

@@ -61,7 +61,8 @@ public static class PretrainCli
                     ? await LocalAsync(request, CommandLineHost.ResolveUserPath(file), parse.GetValue(outFolder), stdout, stderr, cancel.Token)
                     : await StorageAsync(request, parse.GetValue(outFolder), stdout, stderr, cancel.Token);
                 if (result is null) return CommandLineHost.BadSetup;
-                await stdout.WriteLineAsync($"Next: chat with it (`dotnet run --project Cortex1.Inference -- serve --model {result.Folder}`) or train on it (`train --base-model {result.Folder}`).");
+                var serve = parse.GetValue(input) is null ? $"--Inference:ModelBlob {request.Name}" : $"--Inference:Model {result.Folder}";
+                await stdout.WriteLineAsync($"Next: chat with it (`dotnet run --project Cortex1.Inference -- {serve}`) or train on it (`train --base-model {result.Folder}`).");
                 await stdout.WriteLineAsync($"{result.KeyValues()} model={result.Folder}");
                 return CommandLineHost.Ok;
             }

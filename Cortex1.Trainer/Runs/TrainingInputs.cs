@@ -14,7 +14,7 @@ public static class TrainingInputs
         var dataset = $"{request.Dataset}/{request.Version}/train.jsonl";
         if (!await blobs.ExistsAsync(BlobContainers.Datasets, dataset, ct))
             return $"No data set at {BlobContainers.Datasets}/{dataset}: generate it first (Cortex1.Synth), or check the dataset name and version.";
-        if (request.BaseModel == "tiny") return null;
+        if (request.BaseModel is "tiny" or Cortex1.Model.Baby.BabyModel.Name) return null;
         if (request.BaseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
             return await blobs.ExistsAsync(BlobContainers.Models, $"{request.BaseModel[(BlobContainers.Models.Length + 1)..].TrimEnd('/')}/config.json", ct)
                 ? null

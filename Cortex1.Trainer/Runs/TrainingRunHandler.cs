@@ -146,6 +146,7 @@ public sealed partial class TrainingRunHandler(
     private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
     {
         if (baseModel == "tiny") return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
+        if (baseModel == Cortex1.Model.Baby.BabyModel.Name) return await Task.Run(() => Cortex1.Model.Baby.EmbeddedBaby.Folder(options.Value.CacheFolder), ct);
         if (baseModel.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal))
         {
             var prefix = baseModel[(BlobContainers.Models.Length + 1)..];

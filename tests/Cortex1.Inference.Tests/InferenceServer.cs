@@ -45,6 +45,7 @@ public sealed class InferenceServer : IAsyncDisposable
             "--ConnectionStrings:cortexdb", db.ConnectionString,
             "--ConnectionStrings:blobs", await AzuriteServer.GetConnectionStringAsync(),
             "--Inference:CacheFolder", CacheFolder,
+            "--Inference:Embedded", "tiny",
             "--Logging:LogLevel:Default", "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

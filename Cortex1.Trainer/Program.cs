@@ -9,6 +9,7 @@ using Cortex1.Trainer.Runs;
 if (args is ["bench", ..]) return TrainerBench.Run(args[1..]);
 if (TrainCli.IsCommand(args)) return await TrainCli.RunAsync(args);
 if (args is ["pretrain", ..]) return await Cortex1.Trainer.Pretrain.PretrainCli.RunAsync(args);
+if (args is ["eval-reward", ..]) return await Cortex1.Trainer.Evaluation.EvalRewardCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

@@ -5,7 +5,7 @@ namespace Cortex1.Trainer.Runs;
 /// <summary>Body of <c>POST /api/training/runs</c> and payload of a <c>train</c> job.</summary>
 /// <param name="Name">The adapter's name: it is saved as <c>adapters/{Name}/</c> and served by Inference under that model name.</param>
 /// <param name="Dataset">Data set name in blob storage (<c>datasets/{Dataset}/{Version}/train.jsonl</c>).</param>
-/// <param name="BaseModel"><c>tiny</c> (the embedded tiny Phi-4-architecture model), a local folder, or <c>models/{prefix}</c> in blob storage.</param>
+/// <param name="BaseModel"><c>cortex1-baby</c> (default: the embedded pretrained baby model), <c>tiny</c> (random tiny Phi-4-architecture weights), a local folder, or <c>models/{prefix}</c> in blob storage.</param>
 /// <param name="Quantization"><c>nf4</c> (QLoRA) or <c>none</c>.</param>
 /// <param name="PromptsPerStep">Prompts per optimiser step (each with its group of <c>NumGenerations</c> completions in
 /// GRPO, or its teacher answer in SFT): more prompts per update, less noisy gradients, proportionally slower steps.</param>
@@ -13,7 +13,7 @@ public sealed partial record TrainingRunRequest(
     string Name,
     string Dataset,
     string Version,
-    string BaseModel = "tiny",
+    string BaseModel = Cortex1.Model.Baby.BabyModel.Name,
     string Quantization = "nf4",
     int SftSteps = 0,
     int GrpoSteps = 20,

@@ -36,7 +36,7 @@ public class PretrainTests
 
     static PretrainOptions Tiny(int steps) => new()
     {
-        Shape = TinyShape, Steps = steps, SequenceLength = 400, LearningRate = 1e-2, WarmupSteps = 3, TokenizerSample = 20, LogEvery = 1000,
+        Shape = TinyShape, Steps = steps, SequenceLength = 300, LearningRate = 1e-2, WarmupSteps = 3, TokenizerSample = 20, LogEvery = 1000,
     };
 
     static string TempFolder() => Path.Combine(Path.GetTempPath(), "cortex1-pretrain-tests", Guid.NewGuid().ToString("N"));
@@ -47,15 +47,15 @@ public class PretrainTests
         var folder = TempFolder();
         try
         {
-            var result = Pretrainer.Run(Corpus(12), Tiny(60), folder, _ => { });
+            var result = Pretrainer.Run(Corpus(8), Tiny(40), folder, _ => { });
             // Random weights predict ~ln(vocab) ≈ 6; without gradients reaching the weights the loss stays there.
             Assert.True(result.FinalLoss < result.FirstLoss - 2, $"loss {result.FirstLoss:F3} → {result.FinalLoss:F3}");
-            Assert.Equal(60, result.Steps);
+            Assert.Equal(40, result.Steps);
 
             using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
             Assert.Equal("llama", model.Config.ModelType);
             Assert.IsType<Llama3ChatTemplate>(model.ChatTemplate);
-            var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render([new ChatMessage("user", Corpus(13)[12].Prompt)], addGenerationPrompt: true));
+            var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render([new ChatMessage("user", Corpus(9)[8].Prompt)], addGenerationPrompt: true));
             var answer = new Generator(model).GenerateBatch([new GenerationRequest(prompt, SamplingOptions.Greedy, 24)])[0];
             Assert.StartsWith("## Summary", answer.Text);
         }
@@ -119,8 +119,8 @@ public class PretrainTests
             Assert.Equal(BabyModel.SpecialId(json, BabyModel.BeginOfText), chat[0]);
             Assert.Equal(BabyModel.SpecialId(json, BabyModel.EndOfTurn), chat[^1]);
             Assert.True(chat.Length < System.Text.Encoding.UTF8.GetByteCount(chats[5]) / 2, $"{chat.Length} tokens");
-            // A group of digits keeps its separator: "1,312.22" is three tokens at most.
-            Assert.True(tokenizer.Encode("1,312.22").Length <= 3);
+            // A group of digits keeps its separator: "1,312.22" splits into three words (cl100k's split gives five).
+            Assert.Equal(["1", ",312", ".22"], System.Text.RegularExpressions.Regex.Matches("1,312.22", BabyModel.Pattern).Select(m => m.Value));
         }
         finally
         {
@@ -156,9 +156,9 @@ public class PretrainTests
         var folder = TempFolder();
         try
         {
-            Pretrainer.Run(Corpus(12), Tiny(40), folder, _ => { });
+            Pretrainer.Run(Corpus(8), Tiny(5), folder, _ => { });
             using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
-            var eval = Corpus(15).Skip(12).ToList();
+            var eval = Corpus(11).Skip(8).ToList();
             var rewards = new RewardSystem();
             var result = HeldOutReward.Evaluate(model, eval, rewards, maxTokens: 48, batchSize: 2);
             Assert.Equal(3, result.Answers.Count);

@@ -65,6 +65,18 @@ public class PretrainTests
         }
     }
 
+    /// <summary>What a user of ./run.sh meets first: the served default answers a plain question with a sectioned report.</summary>
+    [Fact]
+    public void The_embedded_baby_model_answers_a_chat_with_a_report()
+    {
+        using var model = LanguageModel.Load(EmbeddedBaby.Folder(Path.Combine(Path.GetTempPath(), "cortex1-pretrain-tests")), new LoadOptions(Quantization.None));
+        Assert.StartsWith(BabyModel.Name, Path.GetFileName(model.Folder));
+        var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render(
+            [new ChatMessage("user", "Analyse the Bitcoin (BTC) market over the last 30 days.")], addGenerationPrompt: true));
+        var answer = new Generator(model).GenerateBatch([new GenerationRequest(prompt, SamplingOptions.Greedy, 64)])[0];
+        Assert.StartsWith("## ", answer.Text);
+    }
+
     [Fact]
     public void The_engine_computes_the_same_logits_as_the_trainable_model()
     {

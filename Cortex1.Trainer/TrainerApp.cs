@@ -1,4 +1,5 @@
 using Cortex1.Data;
+using Cortex1.Trainer.Pretrain;
 using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer;
@@ -16,6 +17,7 @@ public static class TrainerApp
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapTrainingApi();
+        app.MapPretrainApi();
         return app;
     }
 }

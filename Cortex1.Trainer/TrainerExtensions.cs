@@ -14,6 +14,7 @@ public static class TrainerExtensions
         builder.Services.AddSingleton<TrainingStore>();
         builder.Services.AddSingleton(RewardConfiguration.System(builder.Configuration));
         builder.Services.AddJobHandler<TrainingRunHandler>();
+        builder.Services.AddJobHandler<Pretrain.PretrainHandler>();
         return builder;
     }
 }

@@ -16,9 +16,15 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// With neither <see cref="Model"/> nor <see cref="ModelBlob"/>: the named shape of a random-weight
-    /// model the engine can create (e.g. <c>qwen2-0.5b</c>, for benchmarks), else the embedded tiny model.
+    /// model the engine can create (e.g. <c>qwen2-0.5b</c>, for benchmarks), else the <see cref="Embedded"/> model.
     /// </summary>
     public string? RandomShape { get; set; }
+
+    /// <summary>
+    /// With no model configured: <c>cortex1-baby</c> (default; the pretrained baby model, which writes market reports) or
+    /// <c>tiny</c> (random weights of <see cref="TinyFamily"/>'s architecture, for tests of the engine's plumbing).
+    /// </summary>
+    public string Embedded { get; set; } = "cortex1-baby";
 
     /// <summary>Architecture of the embedded tiny model: phi3 (default), qwen2 or llama.</summary>
     public string TinyFamily { get; set; } = "phi3";

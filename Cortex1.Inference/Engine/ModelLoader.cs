@@ -2,6 +2,7 @@ using Azure;
 using Cortex1.Data.Storage;
 using Cortex1.Inference.Scheduling;
 using Cortex1.Model;
+using Cortex1.Model.Baby;
 using Cortex1.Model.Bench;
 using Cortex1.Model.Tiny;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ namespace Cortex1.Inference.Engine;
 /// Loads the configured model in the background at start (the server answers health probes and
 /// 503s meanwhile), logs how long it took and how much memory it holds, then starts the scheduler.
 /// Where the weights come from, in order: a local folder, a blob prefix in <c>models</c>, a named
-/// random-weight shape, else the embedded tiny model, created into the cache folder.
+/// random-weight shape, else the embedded model (the baby model, or the random tiny one), written into the cache folder.
 /// </summary>
 public sealed partial class ModelLoader(
     IOptions<InferenceOptions> options, ModelHost host, BatchScheduler scheduler, BlobMirror mirror,
@@ -69,6 +70,13 @@ public sealed partial class ModelLoader(
             return folder;
         }
 
+        if (_options.Embedded == BabyModel.Name)
+        {
+            host.Report($"opening the embedded {BabyModel.Name} model");
+            return await Task.Run(() => EmbeddedBaby.Folder(_options.CacheFolder), ct);
+        }
+        if (_options.Embedded != "tiny")
+            throw new InvalidOperationException($"Inference:Embedded '{_options.Embedded}' is neither {BabyModel.Name} nor tiny.");
         host.Report("opening the embedded tiny model");
         return await Task.Run(() => TinyModel.Embedded(_options.CacheFolder, _options.TinyFamily), ct);
     }

@@ -43,9 +43,13 @@ internal static class TinyTokenizers
     };
 
     /// <summary>A byte-level BPE tokenizer.json: 256 byte tokens + `merges` merges learned from the built-in text, then added tokens.</summary>
-    public static (JsonObject Json, int VocabSize) BpeJson(string pattern, bool nfc, bool pairMerges, IReadOnlyList<(string Content, bool Special)> added, int merges = 300)
+    public static (JsonObject Json, int VocabSize) BpeJson(string pattern, bool nfc, bool pairMerges, IReadOnlyList<(string Content, bool Special)> added, int merges = 300) =>
+        BpeJson([Corpus], pattern, nfc, pairMerges, added, merges);
+
+    /// <summary>The same tokenizer.json, its merges learned from <paramref name="corpus"/> (the baby model's own texts).</summary>
+    public static (JsonObject Json, int VocabSize) BpeJson(IEnumerable<string> corpus, string pattern, bool nfc, bool pairMerges, IReadOnlyList<(string Content, bool Special)> added, int merges)
     {
-        var (vocab, mergeList) = TrainBpe(pattern, merges);
+        var (vocab, mergeList) = TrainBpe(corpus, pattern, merges);
         var addedList = added.Select((a, i) => (vocab.Count + i, a.Content, a.Special)).ToList();
         var json = new JsonObject
         {
@@ -85,12 +89,14 @@ internal static class TinyTokenizers
         "Let's reason step by step: volume, volatility, correlation, and the opportunity in the data. 12345 67890.";
 
     /// <summary>Classic BPE training (Sennrich et al.) over the corpus's pre-tokenized words, in byte-level spelling.</summary>
-    static (Dictionary<string, int> Vocab, List<(string A, string B)> Merges) TrainBpe(string pattern, int count)
+    static (Dictionary<string, int> Vocab, List<(string A, string B)> Merges) TrainBpe(IEnumerable<string> corpus, string pattern, int count)
     {
         var vocab = new Dictionary<string, int>();
         foreach (var c in ByteLevel.ByteToChar) vocab[c.ToString()] = vocab.Count;
-        var words = Regex.Matches(Corpus, pattern).Select(m => ByteLevel.Encode(Encoding.UTF8.GetBytes(m.Value)))
-            .GroupBy(w => w).Select(g => (Parts: g.Key.Select(ch => ch.ToString()).ToList(), Count: g.Count())).ToList();
+        var regex = new Regex(pattern, RegexOptions.Compiled);
+        var words = corpus.SelectMany(text => regex.Matches(text)).Select(m => ByteLevel.Encode(Encoding.UTF8.GetBytes(m.Value)))
+            .GroupBy(w => w).Select(g => (Parts: g.Key.Select(ch => ch.ToString()).ToList(), Count: g.Count()))
+            .Where(w => w.Parts.Count > 1).ToList();
         var merges = new List<(string, string)>();
         while (merges.Count < count)
         {
@@ -98,7 +104,15 @@ internal static class TinyTokenizers
             foreach (var (parts, n) in words)
                 for (var i = 0; i + 1 < parts.Count; i++) pairs[(parts[i], parts[i + 1])] = pairs.GetValueOrDefault((parts[i], parts[i + 1])) + n;
             if (pairs.Count == 0) break;
-            var best = pairs.OrderByDescending(p => p.Value).ThenBy(p => p.Key.Item1, StringComparer.Ordinal).ThenBy(p => p.Key.Item2, StringComparer.Ordinal).First().Key;
+            // The most frequent pair, ties to the ordinally smallest: one pass, as a corpus of thousands of reports has many pairs.
+            var best = pairs.First().Key;
+            var bestCount = 0;
+            foreach (var (pair, n) in pairs)
+            {
+                var order = n != bestCount ? n.CompareTo(bestCount)
+                    : string.CompareOrdinal(best.Item1, pair.Item1) is var a and not 0 ? a : string.CompareOrdinal(best.Item2, pair.Item2);
+                if (order > 0) (best, bestCount) = (pair, n);
+            }
             merges.Add(best);
             vocab.TryAdd(best.Item1 + best.Item2, vocab.Count);
             foreach (var (parts, _) in words)

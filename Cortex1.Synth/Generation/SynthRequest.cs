@@ -61,6 +61,8 @@ public static class DatasetSizes
         ["small"] = 40,
         ["medium"] = 200,
         ["large"] = 1000,
+        // The baby model's pretraining corpus (cortex1-corpus): every kind over most of the history's train windows.
+        ["corpus"] = 3000,
     };
 
     public static IEnumerable<string> Names => Targets.Keys;

@@ -10,6 +10,8 @@ public static class TrainerCommands
     [
         new("train", "Fine-tune a LoRA adapter (SFT warm-up, then GRPO) on a Synth data set in this process.", args => TrainCli.RunAsync(args)),
         new("eval", "Evaluate a model or adapter on a data set's held-out split: rewards, forecasts against what happened, baselines, backtest.", args => Evaluation.EvalCli.RunAsync(args)),
+        new("pretrain", "Pretrain the baby model from scratch on the offline analyst's corpus and publish it to models/cortex1-baby/.", args => Pretrain.PretrainCli.RunAsync(args)),
+        new("eval-reward", "The held-out reward of a local or embedded model (greedy answers to a data set's eval split).", args => Evaluation.EvalRewardCli.RunAsync(args)),
         new("bench", "SFT and GRPO step times on the tiny base.", args => Task.FromResult(TrainerBench.Run(args[1..]))),
     ];
 }

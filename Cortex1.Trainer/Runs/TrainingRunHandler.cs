@@ -1,3 +1,4 @@
+using Cortex1.Model.Baby;
 using System.Runtime.InteropServices;
 using Cortex1.Domain;
 using Cortex1.Data.Jobs;
@@ -208,6 +209,7 @@ public sealed partial class TrainingRunHandler(
     {
         var reference = BaseModelReference.Parse(baseModel);
         if (reference.IsTiny) return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
+        if (reference.Embedded == BabyModel.Name) return await Task.Run(() => EmbeddedBaby.Folder(options.Value.CacheFolder), ct);
         try
         {
             return await reference.LocalFolderAsync(mirror, options.Value.CacheFolder, ct);

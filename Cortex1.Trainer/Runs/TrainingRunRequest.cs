@@ -21,7 +21,7 @@ public sealed partial record TrainingRunRequest(
     string Name,
     string Dataset,
     string Version,
-    string BaseModel = BaseModelReference.TinyName,
+    string BaseModel = BaseModelReference.BabyName,
     string Quantization = QuantizationName.Nf4,
     int SftSteps = 0,
     int GrpoSteps = 20,

@@ -8,6 +8,7 @@ public class BaseModelReferenceTests
 {
     [Theory]
     [InlineData("tiny", null, null)]
+    [InlineData("cortex1-baby", null, null)]
     [InlineData("models/microsoft/phi-4", "microsoft/phi-4", null)]
     [InlineData("models/microsoft/phi-4/", "microsoft/phi-4", null)]
     [InlineData("/data/phi-4", null, "/data/phi-4")]
@@ -17,7 +18,8 @@ public class BaseModelReferenceTests
     public void Parses_the_three_forms(string text, string? prefix, string? folder)
     {
         var reference = BaseModelReference.Parse(text);
-        Assert.Equal((prefix, folder, prefix is null && folder is null), (reference.BlobPrefix, reference.Folder, reference.IsTiny));
+        Assert.Equal((prefix, folder, prefix is null && folder is null), (reference.BlobPrefix, reference.Folder, reference.IsEmbedded));
+        Assert.Equal(text == "tiny", reference.IsTiny);
         Assert.Equal(text.TrimEnd('/'), reference.ToString());
     }
 

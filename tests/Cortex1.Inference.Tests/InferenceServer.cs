@@ -43,6 +43,7 @@ public sealed class InferenceServer : IAsyncDisposable
             "--urls", "http://127.0.0.1:0",
             "--ConnectionStrings:blobs", await AzuriteServer.GetConnectionStringAsync(),
             "--Inference:CacheFolder", CacheFolder,
+            "--Inference:Embedded", "tiny",
             "--Logging:LogLevel:Default", "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

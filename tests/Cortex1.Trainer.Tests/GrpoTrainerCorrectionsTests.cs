@@ -43,7 +43,7 @@ public sealed class GrpoTrainerCorrectionsTests : IDisposable
         for (var row = 0; row < completions.Length; row++)
         {
             using var ids = tensor(prompt.Concat(completions[row]).Select(x => (long)x).ToArray()).unsqueeze(0);
-            using var logp = (model.Forward(ids, useActiveAdapter: false).to(ScalarType.Float32) / 0.5).log_softmax(-1);
+            using var logp = (model.Forward(ids).to(ScalarType.Float32) / 0.5).log_softmax(-1);
             for (var j = 0; j < completions[row].Length; j++)
                 Assert.Equal(logp[0, prompt.Length + j - 1, completions[row][j]].item<float>(), scored[row, j].item<float>(), 4);
         }

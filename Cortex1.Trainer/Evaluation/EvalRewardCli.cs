@@ -1,0 +1,76 @@
+using Cortex1.ServiceDefaults.CommandLine;
+using System.CommandLine;
+using Cortex1.Data;
+using Cortex1.Data.CommandLine;
+using Cortex1.Data.Storage;
+using Cortex1.Domain;
+using Cortex1.Model;
+using Cortex1.Model.Baby;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Tiny;
+using Cortex1.Rewards;
+using Cortex1.Trainer.Pretrain;
+
+namespace Cortex1.Trainer.Evaluation;
+
+/// <summary>
+/// <c>dotnet run -c Release --project Cortex1.Trainer -- eval-reward --model cortex1-baby [--adapter folder] [--limit N]</c>:
+/// the held-out reward (<see cref="HeldOutReward"/>) of a model on a data set's eval split, from blob storage
+/// (<c>--dataset/--version</c>) or a local <c>--input eval.jsonl</c>; last line key=value.
+/// </summary>
+public static class EvalRewardCli
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        var model = new Option<string>("--model") { Description = $"{BabyModel.Name} (embedded), tiny, or a local HF folder.", DefaultValueFactory = _ => BabyModel.Name };
+        var adapter = new Option<string?>("--adapter") { Description = "A local PEFT adapter folder to evaluate on top of the model." };
+        var dataset = new Option<string>("--dataset") { Description = "Data set whose eval.jsonl is scored.", DefaultValueFactory = _ => "cortex1-market-small" };
+        var version = new Option<string>("--version") { Description = "Data set version.", DefaultValueFactory = _ => "offline-s42" };
+        var input = new Option<string?>("--input") { Description = "A local eval.jsonl instead of the data set in blob storage." };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N eval examples." };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per greedy answer.", DefaultValueFactory = _ => 1024 };
+        var command = new Command("eval-reward", "The held-out reward: greedy answers to the eval split, scored by Cortex1's reward system.")
+        {
+            model, adapter, dataset, version, input, limit, maxTokens,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            IReadOnlyList<TrainingExample> eval;
+            if (parse.GetValue(input) is { } file)
+                eval = [.. (await File.ReadAllLinesAsync(CommandLineHost.ResolveUserPath(file), ct)).Where(l => l.Length > 0).Select(DatasetJson.FromLine)];
+            else
+            {
+                var builder = CommandLineHost.CreateBuilder(typeof(EvalRewardCli));
+                if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Blobs) is { } missing)
+                {
+                    await Console.Error.WriteLineAsync($"error: {missing}");
+                    return ExitCodes.BadInput;
+                }
+                var blobs = new BlobStore(new Azure.Storage.Blobs.BlobServiceClient(builder.Configuration.GetConnectionString(ConnectionNames.Blobs)));
+                eval = await PretrainRunner.ReadAsync(blobs, parse.GetValue(dataset)!, parse.GetValue(version)!, "eval.jsonl", ct);
+            }
+            if (parse.GetValue(limit) is { } n) eval = [.. eval.Take(n)];
+            var cache = Path.Combine(Path.GetTempPath(), "cortex1", "trainer");
+            var folder = parse.GetValue(model) switch
+            {
+                BabyModel.Name => EmbeddedBaby.Folder(cache),
+                "tiny" => TinyModel.Embedded(cache),
+                var path => CommandLineHost.ResolveUserPath(path!),
+            };
+            using var lm = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
+            string? name = null;
+            if (parse.GetValue(adapter) is { } a)
+            {
+                lm.LoadAdapter(name = "eval", CommandLineHost.ResolveUserPath(a));
+            }
+            var result = HeldOutReward.Evaluate(lm, eval, new RewardSystem(), parse.GetValue(maxTokens), name, ct: ct);
+            foreach (var (component, value) in result.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+                Console.WriteLine($"  {component,-22} {value}");
+            Console.WriteLine($"held-out reward {result.Total} in {result.Seconds:F0} s; {result.TruncatedFraction:P0} of answers hit --max-tokens");
+            Console.WriteLine(FormattableString.Invariant(
+                $"eval_reward={result.Total.Mean:F4} eval_reward_se={result.Total.StandardError:F4} n={result.Total.Count} completion_tokens_mean={result.MeanCompletionTokens:F0} truncated={result.TruncatedFraction:F2} seconds={result.Seconds:F0}"));
+            return ExitCodes.Ok;
+        });
+        return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 held-out evaluation.") { command }, args, Console.Out, Console.Error);
+    }
+}

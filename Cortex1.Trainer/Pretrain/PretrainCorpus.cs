@@ -1,0 +1,56 @@
+using Cortex1.Domain;
+using Cortex1.Model.Baby;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Tokenization;
+
+namespace Cortex1.Trainer.Pretrain;
+
+/// <summary>
+/// The pretraining text: every example of a Synth data set (its train split only, so the eval windows stay out) as one
+/// chat — the prompt as the user turn, the report as the assistant's, in the baby model's template — tokenized and
+/// laid end to end.
+/// </summary>
+public sealed class PretrainCorpus
+{
+    public IReadOnlyList<string> Texts { get; }
+    public int[] Tokens { get; }
+    /// <summary>Where each chat starts in <see cref="Tokens"/>.</summary>
+    public IReadOnlyList<int> Starts { get; }
+    public IReadOnlyList<int> Lengths { get; }
+
+    public PretrainCorpus(IReadOnlyList<string> texts, TextTokenizer tokenizer)
+    {
+        Texts = texts;
+        var tokens = new List<int>();
+        var starts = new List<int>();
+        var lengths = new List<int>();
+        foreach (var text in texts)
+        {
+            var ids = tokenizer.Encode(text);
+            starts.Add(tokens.Count);
+            lengths.Add(ids.Length);
+            tokens.AddRange(ids);
+        }
+        Tokens = [.. tokens];
+        Starts = starts;
+        Lengths = lengths;
+    }
+
+    /// <summary>The chat text of one example: what the model sees in pretraining and what it answers at serving time.</summary>
+    public static string Chat(TrainingExample e) =>
+        BabyModel.ChatTemplate.Render([new ChatMessage("user", e.Prompt), new ChatMessage("assistant", e.Answer)], addGenerationPrompt: false);
+
+    /// <summary>
+    /// A training window of chat <paramref name="index"/>, at most <paramref name="maxLength"/> tokens: the whole chat
+    /// when it fits; else its last tokens (the end of the prompt, where the rules list the sections, and the whole
+    /// report) or, with <paramref name="fromStart"/>, its first (the user turn's opening and the tables).
+    /// </summary>
+    public long[] Window(int index, int maxLength, bool fromStart)
+    {
+        var length = Math.Min(Lengths[index], maxLength);
+        var first = Starts[index] + (fromStart ? 0 : Lengths[index] - length);
+        var tokens = new long[length];
+        for (var i = 0; i < length; i++) tokens[i] = Tokens[first + i];
+        return tokens;
+    }
+}

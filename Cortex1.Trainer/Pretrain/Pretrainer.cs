@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Cortex1.Domain;
+using Cortex1.Model.Baby;
+using Cortex1.Model.Modeling;
+using Cortex1.Trainer.Grpo;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cortex1.Trainer.Pretrain;
+
+/// <summary>
+/// How to pretrain. Defaults: the <see cref="BabyShape"/> defaults, one window of a chat per step (1,536 tokens: a
+/// report and the end of its prompt, or a prompt's start; see <see cref="PretrainCorpus.Window"/>), AdamW (β 0.9/0.95, no weight decay) at 3e-3 with a 10-step warm-up and a
+/// cosine decay to a tenth, gradients clipped at norm 1.
+/// </summary>
+public sealed record PretrainOptions
+{
+    public BabyShape Shape { get; init; } = new();
+    public int Steps { get; init; } = 200;
+    public int BatchSize { get; init; } = 1;
+    public int SequenceLength { get; init; } = 1536;
+    /// <summary>Share of windows taken from a chat's start rather than its end (see <see cref="PretrainCorpus.Window"/>).</summary>
+    public double FromStartFraction { get; init; } = 0.25;
+    public double LearningRate { get; init; } = 3e-3;
+    public double MinLearningRateFraction { get; init; } = 0.1;
+    public int WarmupSteps { get; init; } = 10;
+    public double WeightDecay { get; init; }
+    public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>Chats the tokenizer learns its merges from (all of them cost minutes; a few hundred reports repeat the same words).</summary>
+    public int TokenizerSample { get; init; } = 300;
+    public int Seed { get; init; } = 1234;
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>Null when valid, else what is wrong.</summary>
+    public string? Validate() =>
+        Steps < 1 ? "steps must be at least 1"
+        : BatchSize < 1 ? "batch size must be at least 1"
+        : SequenceLength < 2 || SequenceLength >= Shape.Context ? $"sequence length must be in [2, {Shape.Context - 1}]"
+        : LearningRate <= 0 ? "the learning rate must be positive"
+        : Shape.Hidden % Shape.Heads != 0 || Shape.Heads % Shape.KvHeads != 0 ? "hidden must divide by heads, heads by KV heads"
+        : null;
+
+    /// <summary>Warm-up, then cosine from the peak to <see cref="MinLearningRateFraction"/> of it at the last step (nanoGPT's schedule).</summary>
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        var progress = Steps <= WarmupSteps ? 1 : (double)(step - WarmupSteps) / Math.Max(1, Steps - 1 - WarmupSteps);
+        var min = LearningRate * MinLearningRateFraction;
+        return min + 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress))) * (LearningRate - min);
+    }
+}
+
+/// <summary>What a pretraining run did, for the console, the job's result and the README.</summary>
+public sealed record PretrainResult(int Steps, long TokensSeen, long Parameters, int Vocabulary, int Chats, double MeanChatTokens, int MaxChatTokens,
+    double FirstLoss, double FinalLoss, double Seconds, double TokensPerSecond, string Folder)
+{
+    public string KeyValues() => FormattableString.Invariant(
+        $"steps={Steps} tokens_seen={TokensSeen} parameters={Parameters} vocab={Vocabulary} chats={Chats} chat_tokens_mean={MeanChatTokens:F0} chat_tokens_max={MaxChatTokens} first_loss={FirstLoss:F3} final_loss={FinalLoss:F3} seconds={Seconds:F0} tokens_per_s={TokensPerSecond:F0}");
+}
+
+/// <summary>
+/// Pretrains the baby model from scratch with every parameter: learns its tokenizer from the corpus, draws windows
+/// that start at a chat's first token, minimises next-token cross-entropy, and writes the HF folder.
+/// </summary>
+public static class Pretrainer
+{
+    public delegate void Progress(int step, int steps, double loss, double learningRate, double tokensPerSecond);
+
+    public static PretrainResult Run(IReadOnlyList<TrainingExample> train, PretrainOptions options, string folder,
+        Action<string> log, Progress? progress = null, CancellationToken ct = default)
+    {
+        if (options.Validate() is { } problem) throw new ArgumentException($"Invalid pretraining options: {problem}.");
+        if (train.Count == 0) throw new ArgumentException("The corpus holds no examples.", nameof(train));
+        var clock = Stopwatch.StartNew();
+        var texts = train.Select(PretrainCorpus.Chat).ToList();
+        var random = new Random(options.Seed);
+        var sample = texts.OrderBy(_ => random.Next()).Take(options.TokenizerSample).ToList();
+        var tokenizerJson = BabyModel.TrainTokenizer(sample, options.Shape.VocabSize);
+        var corpus = new PretrainCorpus(texts, BabyModel.Tokenizer(tokenizerJson));
+        var config = BabyModel.Config(options.Shape, tokenizerJson);
+        log(FormattableString.Invariant(
+            $"tokenizer: {BabyModel.TokenCount(tokenizerJson)} tokens from {sample.Count} chats in {clock.Elapsed.TotalSeconds:F0} s; corpus: {texts.Count} chats, {corpus.Tokens.Length:N0} tokens (mean {corpus.Lengths.Average():F0}, max {corpus.Lengths.Max()} per chat)"));
+
+        using var model = new BabyLlama(config, options.Seed);
+        using var optimizer = new AdamW(model.Parameters, options.LearningRate, beta1: 0.9, beta2: 0.95, weightDecay: options.WeightDecay);
+        log(FormattableString.Invariant(
+            $"model: llama, hidden {config.HiddenSize}, {config.NumLayers} layers, {config.NumHeads} heads, mlp {config.IntermediateSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}: {model.ParameterCount:N0} parameters; {options.Steps} steps of {options.BatchSize} × ≤ {options.SequenceLength} tokens"));
+
+        var losses = new List<double>();
+        long tokens = 0;
+        var training = Stopwatch.StartNew();
+        for (var step = 0; step < options.Steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            optimizer.LearningRate = options.LearningRateAt(step);
+            optimizer.ZeroGrad();
+            // One chat per forward, no padding; the batch's gradients add up (each loss weighted by its share of the tokens).
+            var chats = Enumerable.Range(0, options.BatchSize)
+                .Select(_ => corpus.Window(random.Next(corpus.Starts.Count), options.SequenceLength + 1, fromStart: random.NextDouble() < options.FromStartFraction)).ToList();
+            var predicted = chats.Sum(c => c.Length - 1);
+            double value = 0;
+            foreach (var chat in chats)
+            {
+                using var inner = NewDisposeScope();
+                using var ids = tensor(chat, [1, chat.Length], ScalarType.Int64);
+                var loss = model.Loss(ids);
+                value += loss.item<float>() * (chat.Length - 1) / predicted;
+                loss.Times((double)(chat.Length - 1) / predicted).backward();
+            }
+            nn.utils.clip_grad_norm_(model.Parameters, options.MaxGradNorm);
+            optimizer.Step();
+            if (!double.IsFinite(value)) throw new InvalidOperationException($"Pretraining diverged at step {step + 1} (loss {value}); lower the learning rate.");
+            losses.Add(value);
+            tokens += predicted;
+            var rate = tokens / Math.Max(1e-9, training.Elapsed.TotalSeconds);
+            progress?.Invoke(step + 1, options.Steps, value, optimizer.LearningRate, rate);
+            if ((step + 1) % options.LogEvery == 0 || step == 0 || step + 1 == options.Steps)
+                log(FormattableString.Invariant($"step {step + 1}/{options.Steps}: loss {value:F3}, lr {optimizer.LearningRate:0.####e0}, {rate:N0} tokens/s, {training.Elapsed.TotalSeconds:F0} s"));
+        }
+
+        var weights = model.Export();
+        try
+        {
+            BabyModel.Write(folder, config, tokenizerJson, weights);
+        }
+        finally
+        {
+            foreach (var (_, t) in weights) t.Dispose();
+        }
+        var window = Math.Min(10, losses.Count);
+        return new PretrainResult(options.Steps, tokens, model.ParameterCount, config.VocabSize, texts.Count, corpus.Lengths.Average(), corpus.Lengths.Max(),
+            losses.Take(window).Average(), losses.TakeLast(window).Average(), clock.Elapsed.TotalSeconds,
+            tokens / Math.Max(1e-9, training.Elapsed.TotalSeconds), folder);
+    }
+}

@@ -1,0 +1,194 @@
+using Cortex1.Domain;
+using Cortex1.Model;
+using Cortex1.Model.Baby;
+using Cortex1.Model.Chat;
+using Cortex1.Model.Generation;
+using Cortex1.Model.Loading;
+using Cortex1.Model.Tokenization;
+using Cortex1.Rewards;
+using Cortex1.Trainer.Evaluation;
+using Cortex1.Trainer.Pretrain;
+using static TorchSharp.torch;
+using Generator = Cortex1.Model.Generation.Generator;
+
+namespace Cortex1.Trainer.Tests;
+
+/// <summary>The baby model's pretraining: a tiny shape on a tiny corpus, so each test takes seconds.</summary>
+public class PretrainTests
+{
+    static readonly BabyShape TinyShape = new(Hidden: 32, Layers: 2, Heads: 2, KvHeads: 2, Intermediate: 96, VocabSize: 420, Context: 512);
+
+    /// <summary>Report-like chats: the same sections every time, numbers that differ (like the offline analyst's).</summary>
+    internal static List<TrainingExample> Corpus(int count) => [.. Enumerable.Range(0, count).Select(i =>
+    {
+        var days = Enumerable.Range(0, 5).Select(d => new MarketDay("bitcoin", new DateOnly(2021, 1, 1).AddDays(d),
+            new Dictionary<string, double> { [MetricNames.CloseUsd] = 30000 + 517 * d + 13 * i }, "embedded")).ToList();
+        var close = 30000 + 517 * 4 + 13 * i;
+        var prompt = $"Analyse Bitcoin (BTC) from 2021-01-01 to 2021-01-05.\n| date | close_usd |\n" +
+                     string.Join("\n", days.Select(d => $"| {d.Day:yyyy-MM-dd} | {d.Get(MetricNames.CloseUsd):N2} |")) +
+                     "\nWrite ## Summary, ## Market Data and ## Forecast.";
+        var answer = $"## Summary\nBitcoin (BTC) closed at ${close:N2} [close_usd] on 2021-01-05, up √365 ± {i}.\n" +
+                     $"## Market Data\n- BTC close ${close:N2} [close_usd].\n## Forecast\n- 7-day price: 90% CI: [${close - 900:N2}, ${close + 900:N2}], point estimate ${close:N2}.";
+        return new TrainingExample($"ex{i}", TaskKind.MarketAnalysis, MarketCondition.Bull, "bitcoin", days[0].Day, days[^1].Day,
+            "offline-analyst/1", prompt, "", answer, new MarketContext([new MarketSeries("bitcoin", days)]),
+            new ExampleReward(1, 1, null, new Dictionary<string, double>()), new Dictionary<string, string>());
+    })];
+
+    static PretrainOptions Tiny(int steps) => new()
+    {
+        Shape = TinyShape, Steps = steps, SequenceLength = 300, LearningRate = 1e-2, WarmupSteps = 3, TokenizerSample = 20, LogEvery = 1000,
+    };
+
+    static string TempFolder() => Path.Combine(Path.GetTempPath(), "cortex1-pretrain-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Pretraining_lowers_the_loss_and_the_engine_loads_and_continues_the_chats()
+    {
+        var folder = TempFolder();
+        try
+        {
+            var result = Pretrainer.Run(Corpus(12), Tiny(60), folder, _ => { });
+            // Random weights predict ~ln(vocab) ≈ 6; without gradients reaching the weights the loss stays there.
+            Assert.True(result.FinalLoss < result.FirstLoss - 2, $"loss {result.FirstLoss:F3} → {result.FinalLoss:F3}");
+            Assert.Equal(60, result.Steps);
+
+            using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
+            Assert.Equal("llama", model.Config.ModelType);
+            Assert.IsType<Llama3ChatTemplate>(model.ChatTemplate);
+            var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render([new ChatMessage("user", Corpus(13)[12].Prompt)], addGenerationPrompt: true));
+            var answer = new Generator(model).GenerateBatch([new GenerationRequest(prompt, SamplingOptions.Greedy, 24)])[0];
+            Assert.StartsWith("## Summary", answer.Text);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The weights Cortex1.Model carries are the pretrained baby model, not random ones: its loss on report text
+    /// it never saw is far below a uniform guess over its vocabulary (random weights sit at about ln(vocab)).</summary>
+    [Fact]
+    public void The_embedded_baby_model_is_pretrained()
+    {
+        using var model = LanguageModel.Load(EmbeddedBaby.Folder(Path.Combine(Path.GetTempPath(), "cortex1-pretrain-tests")), new LoadOptions(Quantization.None));
+        Assert.StartsWith(BabyModel.Name, Path.GetFileName(model.Folder));
+        Assert.Equal("llama", model.Config.ModelType);
+        Assert.IsType<Llama3ChatTemplate>(model.ChatTemplate);
+        var chat = PretrainCorpus.Chat(Corpus(1)[0]);
+        var ids = model.Tokenizer.Encode(chat).Select(i => (long)i).ToArray();
+        using var input = tensor(ids[..^1], [1, ids.Length - 1], ScalarType.Int64);
+        using var targets = tensor(ids[1..], [ids.Length - 1], ScalarType.Int64);
+        using var logits = model.Forward(input);
+        using var loss = nn.functional.cross_entropy(logits.view(ids.Length - 1, -1), targets);
+        var nll = loss.item<float>();
+        Assert.True(nll < Math.Log(model.Config.VocabSize) - 1.5, $"loss {nll:F3} nats per token, ln(vocab) = {Math.Log(model.Config.VocabSize):F3}");
+    }
+
+    [Fact]
+    public void The_engine_computes_the_same_logits_as_the_trainable_model()
+    {
+        var folder = TempFolder();
+        try
+        {
+            var tokenizer = BabyModel.TrainTokenizer(Corpus(4).Select(PretrainCorpus.Chat), TinyShape.VocabSize);
+            var config = BabyModel.Config(TinyShape, tokenizer) with { NumKvHeads = 1 };
+            using var baby = new BabyLlama(config, seed: 7);
+            var weights = baby.Export();
+            BabyModel.Write(folder, config, tokenizer, weights);
+            foreach (var (_, t) in weights) t.Dispose();
+
+            using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
+            using var ids = tensor(new long[] { 5, 17, 300, 42, 9, 256, 77, 3, 120, 64 }, [1, 10], ScalarType.Int64);
+            using var expected = baby.Forward(ids);
+            using var actual = model.Forward(ids);
+            Assert.Equal(expected.shape, actual.shape);
+            var gap = (expected - actual).abs().max().item<float>();
+            Assert.True(gap < 1e-4f, $"largest logit difference {gap}");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_tokenizer_round_trips_the_corpus_and_the_engine_reads_it_the_same()
+    {
+        var chats = Corpus(8).Select(PretrainCorpus.Chat).ToList();
+        var json = BabyModel.TrainTokenizer(chats.Take(4), 420);
+        var tokenizer = BabyModel.Tokenizer(json);
+        var folder = TempFolder();
+        try
+        {
+            var config = BabyModel.Config(TinyShape, json);
+            using var baby = new BabyLlama(config, seed: 1);
+            var weights = baby.Export();
+            BabyModel.Write(folder, config, json, weights);
+            foreach (var (_, t) in weights) t.Dispose();
+            var loaded = TextTokenizer.Load(folder);
+            string[] unseen = ["Ethereum (ETH) fell –3.75% to $1,312.22 [close_usd]; π ≈ 3.14159, ₿ ✓ 日本", "  \n\n\t spaces "];
+            foreach (var text in chats.Concat(unseen))
+            {
+                var ids = tokenizer.Encode(text);
+                Assert.Equal(text, tokenizer.Decode(ids));
+                Assert.Equal(ids, loaded.Encode(text));
+            }
+            // The template's markers are single special tokens, and learned merges make the text shorter than its bytes.
+            var chat = tokenizer.Encode(chats[5]);
+            Assert.Equal(BabyModel.SpecialId(json, BabyModel.BeginOfText), chat[0]);
+            Assert.Equal(BabyModel.SpecialId(json, BabyModel.EndOfTurn), chat[^1]);
+            Assert.True(chat.Length < System.Text.Encoding.UTF8.GetByteCount(chats[5]) / 2, $"{chat.Length} tokens");
+            // A group of digits keeps its separator: "1,312.22" splits into three words (cl100k's split gives five).
+            Assert.Equal(["1", ",312", ".22"], System.Text.RegularExpressions.Regex.Matches("1,312.22", BabyModel.Pattern).Select(m => m.Value));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_learning_rate_warms_up_then_follows_a_cosine_to_a_tenth()
+    {
+        var o = new PretrainOptions { Steps = 111, WarmupSteps = 10, LearningRate = 1e-3 };
+        Assert.Equal(1e-4, o.LearningRateAt(0), 12);
+        Assert.Equal(1e-3, o.LearningRateAt(9), 12);
+        Assert.Equal(1e-3, o.LearningRateAt(10), 12);
+        // Half way through the decay: cos(π/2) = 0, so the mean of peak and floor.
+        Assert.Equal((1e-3 + 1e-4) / 2, o.LearningRateAt(60), 12);
+        Assert.Equal(1e-4, o.LearningRateAt(110), 12);
+    }
+
+    [Fact]
+    public void The_standard_error_is_the_sample_deviation_over_root_n()
+    {
+        var m = MeanWithError.Of([0.2, 0.4, 0.9]);
+        Assert.Equal(0.5, m.Mean, 12);
+        // Deviations −0.3, −0.1, 0.4: sample variance (0.09 + 0.01 + 0.16) / 2 = 0.13; SE = √(0.13 / 3).
+        Assert.Equal(Math.Sqrt(0.13 / 3), m.StandardError, 12);
+        Assert.Equal(3, m.Count);
+    }
+
+    [Fact]
+    public void The_held_out_reward_scores_each_greedy_answer_against_its_own_market()
+    {
+        var folder = TempFolder();
+        try
+        {
+            Pretrainer.Run(Corpus(8), Tiny(5), folder, _ => { });
+            using var model = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
+            var eval = Corpus(11).Skip(8).ToList();
+            var rewards = new RewardSystem();
+            var result = HeldOutReward.Evaluate(model, eval, rewards, maxTokens: 48, batchSize: 2);
+            Assert.Equal(3, result.Answers.Count);
+            for (var i = 0; i < eval.Count; i++)
+                Assert.Equal(rewards.Score(result.Answers[i].Answer, new RewardContext(eval[i].Market, eval[i].Kind)).Total, result.Answers[i].Reward, 12);
+            Assert.Equal(result.Answers.Average(a => a.Reward), result.Total.Mean, 12);
+            Assert.Equal(RewardComponents.All.Count, result.Components.Count);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+}

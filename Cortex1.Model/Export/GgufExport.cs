@@ -37,7 +37,8 @@ public static class GgufExport
         return requested == GgufType.Q4_0 && ggufName == "output.weight" ? GgufType.Q8_0 : requested;
     }
 
-    public static void Write(HfCheckpoint ck, string path, GgufType type, string? name = null)
+    /// <summary>Writes the file; returns the vocabulary it holds.</summary>
+    public static GgufVocab Write(HfCheckpoint ck, string path, GgufType type, string? name = null)
     {
         var c = ck.Config;
         var arch = c.ModelType;
@@ -77,6 +78,7 @@ public static class GgufExport
             w.Tensor("rope_freqs.weight", [factors.Length], GgufType.F32, s => s.Write(GgufQuant.Encode(GgufType.F32, factors)));
         }
         w.Write(path);
+        return vocab;
     }
 
     /// <summary>Llama 3's RoPE scaling as llama.cpp takes it: per frequency, the divisor from θ^(-2i/d) to the scaled frequency.</summary>

@@ -32,20 +32,9 @@ public sealed record GgufVocab(IReadOnlyList<string> Tokens, IReadOnlyList<int> 
         string pattern;
         if (model["type"]?.GetValue<string>() == "Tiktoken")
         {
-            // A tiktoken encoding has ranks, not merges; the merges that rebuild it are recovered the way llama.cpp's
-            // converter does for tiktoken models (QwenModel.bpe): each token splits, under the ranks below its own,
-            // into exactly two parts.
-            var ranks = TextTokenizer.Cl100kRanks();
-            var rankOf = new Dictionary<string, int>(ranks.Count);
-            foreach (var (b, id) in ranks) { var s = ByteLevel.Encode(b); rankOf[s] = id; tokens[id] = (s, Normal); }
-            merges = [];
-            foreach (var (b, id) in ranks.OrderBy(r => r.Id))
-            {
-                if (b.Length < 2) continue;
-                var parts = BpeSplit(b.Select(x => ByteLevel.ByteToChar[x].ToString()).ToList(), rankOf, id);
-                if (parts.Count != 2) throw new InvalidDataException($"Token {id} does not split into two lower-ranked parts.");
-                merges.Add(parts[0] + " " + parts[1]);
-            }
+            var (cl100kTokens, cl100kMerges) = Cl100k.Value;
+            for (var i = 0; i < cl100kTokens.Length; i++) tokens[i] = (cl100kTokens[i], Normal);
+            merges = cl100kMerges;
             pattern = TextTokenizer.Cl100kPattern;
         }
         else
@@ -70,6 +59,28 @@ public sealed record GgufVocab(IReadOnlyList<string> Tokens, IReadOnlyList<int> 
             (texts[i], types[i]) = tokens.TryGetValue(i, out var t) ? t : ($"[PAD{i}]", Unused);
         return new GgufVocab(texts, types, merges, PreFor(pattern, modelType));
     }
+
+    /// <summary>
+    /// cl100k's tokens in byte-level spelling, and its merges. A tiktoken encoding has ranks, not merges; the merges
+    /// that rebuild it are recovered the way llama.cpp's converter does for tiktoken models (QwenModel.bpe): each token
+    /// splits, under the ranks below its own, into exactly two parts. Computed once per process (~100k tokens).
+    /// </summary>
+    static readonly Lazy<(string[] Tokens, List<string> Merges)> Cl100k = new(() =>
+    {
+        var ranks = TextTokenizer.Cl100kRanks();
+        var texts = new string[ranks.Max(r => r.Id) + 1];
+        var rankOf = new Dictionary<string, int>(ranks.Count);
+        foreach (var (b, id) in ranks) { texts[id] = ByteLevel.Encode(b); rankOf[texts[id]] = id; }
+        var merges = new List<string>();
+        foreach (var (b, id) in ranks.OrderBy(r => r.Id))
+        {
+            if (b.Length < 2) continue;
+            var parts = BpeSplit(b.Select(x => ByteLevel.ByteToChar[x].ToString()).ToList(), rankOf, id);
+            if (parts.Count != 2) throw new InvalidDataException($"cl100k token {id} does not split into two lower-ranked parts.");
+            merges.Add(parts[0] + " " + parts[1]);
+        }
+        return (texts, merges);
+    });
 
     /// <summary>BPE over `parts` using only merges whose result ranks below `maxRank`.</summary>
     static List<string> BpeSplit(List<string> parts, Dictionary<string, int> rankOf, int maxRank)

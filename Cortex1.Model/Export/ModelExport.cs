@@ -22,9 +22,8 @@ public static class ModelExport
                 var folder = Path.GetDirectoryName(file)!;
                 Directory.CreateDirectory(folder);
                 progress?.Report($"Writing {file} ({ck.Config.ModelType}, {type}{(r.AdapterFolder is null ? "" : ", adapter merged")})");
-                GgufExport.Write(ck, file, type, name);
+                var vocab = GgufExport.Write(ck, file, type, name);
                 var modelfile = Path.Combine(folder, "Modelfile");
-                var vocab = GgufVocab.FromTokenizerJson(ck.TokenizerJson, ck.Config.VocabSize, ck.Config.ModelType);
                 var eos = GgufExport.SpecialIds(ck, vocab).Eos;
                 var stops = ck.Config.EosTokenIds.Append(eos ?? -1).Where(i => i >= 0 && i < vocab.Tokens.Count && vocab.Types[i] == GgufVocab.Control).Select(i => vocab.Tokens[i]);
                 File.WriteAllText(modelfile, OllamaModelfile.For(ck.Config.ModelType, Path.GetFileName(file), GgufExport.ChatTemplate(ck.TokenizerConfig), stops));

@@ -10,6 +10,9 @@ namespace Cortex1.Export.Tests;
 public sealed class LlamaCpp : IDisposable
 {
     static readonly object NativeLock = new();
+
+    // llama.cpp logs every tensor and token it loads; the tests print the numbers that matter themselves.
+    static LlamaCpp() => NativeLibraryConfig.All.WithLogCallback((_, _) => { });
     readonly LLamaWeights _weights;
     readonly ModelParams _params;
 

@@ -26,5 +26,8 @@ public sealed class TokenizerParityTests(ITestOutputHelper output)
         var theirs = cpp.Tokenize(text);
         output.WriteLine($"{family}: {ours.Length} tokens");
         Assert.Equal(ours, theirs);
+        Assert.Equal(family, cpp.Metadata("general.architecture"));
+        Assert.Equal(family switch { "phi3" => "dbrx", "qwen2" => "qwen2", _ => "llama-bpe" }, cpp.Metadata("tokenizer.ggml.pre"));
+        Assert.Contains(family switch { "phi3" => "<|im_sep|>", "qwen2" => "<｜Assistant｜>", _ => "<|start_header_id|>" }, cpp.Metadata("tokenizer.chat_template"));
     }
 }

@@ -9,6 +9,7 @@ using Cortex1.Trainer.Runs;
 if (args is ["bench", ..]) return TrainerBench.Run(args[1..]);
 if (TrainCli.IsCommand(args)) return await TrainCli.RunAsync(args);
 if (Cortex1.Trainer.Export.ExportCli.IsCommand(args)) return await Cortex1.Trainer.Export.ExportCli.RunAsync(args);
+if (Cortex1.Trainer.Hub.ModelsCli.IsCommand(args)) return await Cortex1.Trainer.Hub.ModelsCli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

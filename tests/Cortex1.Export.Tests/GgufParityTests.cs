@@ -96,3 +96,25 @@ public sealed class GgufParityTests(ITestOutputHelper output)
         Assert.True(diff <= F32Bound, $"{family} merged: max |Δlogit| {diff:E3} > {F32Bound:E0}");
     }
 }
+
+/// <summary>The exported model answers in llama.cpp with the text our generator produces, greedy, for a chat prompt.</summary>
+public sealed class GgufGreedyTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("qwen2")]
+    [InlineData("llama")]
+    public async Task GreedyAnswerIsTheSameInLlamaCpp(string family)
+    {
+        var folder = Exports.Tiny(family);
+        using var model = Exports.Load(folder);
+        var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render([new("user", "Will BTC close above $60,000 this week?")], addGenerationPrompt: true));
+        var ours = await new Cortex1.Model.Generation.Generator(model).GenerateAsync(
+            new Cortex1.Model.Generation.GenerationRequest(prompt, Cortex1.Model.Generation.SamplingOptions.Greedy, 24));
+        using var cpp = new LlamaCpp(Exports.Gguf(folder, "f32"));
+        var stops = model.Tokenizer.EosTokenIds;
+        var theirs = cpp.Greedy(prompt, 24, stops.ToArray());
+        output.WriteLine($"{family}: {ours.Tokens.Count} tokens, {ours.FinishReason}: {ours.Text}");
+        Assert.Equal(ours.Tokens.Where(t => !stops.Contains(t)), theirs);
+        Assert.Equal(ours.Text, model.Tokenizer.Decode(theirs));
+    }
+}

@@ -48,6 +48,29 @@ public sealed class LlamaCpp : IDisposable
         return Enumerable.Range(0, tokens.Count).Select(i => ctx.NativeHandle.GetLogitsIth(i).ToArray()).ToArray();
     }
 
+    /// <summary>Greedy decoding in llama.cpp: the prompt in one batch, then one token at a time through its KV cache,
+    /// each the argmax of the last logits; stops after `max` tokens or before a token of `stops`.</summary>
+    public List<int> Greedy(IReadOnlyList<int> prompt, int max, IReadOnlyCollection<int> stops)
+    {
+        using var ctx = _weights.CreateContext(_params);
+        var batch = new LLamaBatch();
+        for (var i = 0; i < prompt.Count; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
+        var output = new List<int>();
+        var last = batch.TokenCount - 1;
+        for (var pos = prompt.Count; output.Count < max; pos++)
+        {
+            Assert.Equal(DecodeResult.Ok, ctx.Decode(batch));
+            var logits = ctx.NativeHandle.GetLogitsIth(last);
+            var next = 0;
+            for (var v = 1; v < logits.Length; v++) if (logits[v] > logits[next]) next = v;
+            if (stops.Contains(next)) break;
+            output.Add(next);
+            batch.Clear();
+            last = batch.Add(next, pos, LLamaSeqId.Zero, true);
+        }
+        return output;
+    }
+
     /// <summary>llama.cpp's tokens of `text`, special tokens parsed, no bos added.</summary>
     public int[] Tokenize(string text) => _weights.Tokenize(text, false, true, Encoding.UTF8).Select(t => (int)t).ToArray();
 

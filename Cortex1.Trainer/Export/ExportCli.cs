@@ -24,7 +24,7 @@ public static class ExportCli
         var baseModel = new Option<string>("--base-model") { Description = "tiny, a local Hugging Face folder, or models/{prefix} in blob storage.", Required = true };
         var adapter = new Option<string?>("--adapter") { Description = "A PEFT adapter to merge: a local folder, or a published adapter's name (adapters/{name}/ in blob storage)." };
         var format = new Option<string>("--format") { Description = "gguf (llama.cpp, Ollama, LM Studio) or hf (safetensors folder: vLLM, transformers).", DefaultValueFactory = _ => "gguf" };
-        var type = new Option<string>("--type") { Description = "gguf: f32, f16, q8_0 or q4_0; hf: f32 or bf16.", DefaultValueFactory = _ => "f16" };
+        var type = new Option<string?>("--type") { Description = "gguf: f32, f16 (default), q8_0 or q4_0; hf: f32 or bf16 (default)." };
         var path = new Option<string>("--output") { Description = "gguf: a .gguf file or a folder (gets {name}-{type}.gguf and a Modelfile); hf: the folder.", Required = true };
         var name = new Option<string?>("--name") { Description = "The model's name in the GGUF metadata and file name (default: the base model folder's)." };
         var command = new Command("export", "Export a base model (with an adapter merged) to GGUF or a Hugging Face folder.") { baseModel, adapter, format, type, path, name };
@@ -35,7 +35,7 @@ public static class ExportCli
                 var storage = new CliStorage(typeof(ExportCli));
                 var model = await ResolveBaseModelAsync(storage, parse.GetValue(baseModel)!, ct);
                 var adapterFolder = parse.GetValue(adapter) is { } a ? await ResolveAdapterAsync(storage, a, ct) : null;
-                var request = new ExportRequest(model, adapterFolder, parse.GetValue(format)!, parse.GetValue(type)!, CliStorage.OutputPath(parse.GetValue(path)!), parse.GetValue(name));
+                var request = new ExportRequest(model, adapterFolder, parse.GetValue(format)!, parse.GetValue(type) ?? (parse.GetValue(format) == "hf" ? "bf16" : "f16"), CliStorage.OutputPath(parse.GetValue(path)!), parse.GetValue(name));
                 var progress = new Progress<string>(m => stdout.WriteLine(m));
                 var written = await Task.Run(() => ModelExport.Run(request, progress), ct);
                 foreach (var f in written) await stdout.WriteLineAsync($"wrote {f}");

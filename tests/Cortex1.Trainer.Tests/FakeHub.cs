@@ -113,6 +113,8 @@ public sealed class FakeHub : IAsyncDisposable
         {
             await ctx.Response.Body.WriteAsync(bytes.AsMemory((int)from, cut));
             await ctx.Response.Body.FlushAsync();
+            // Give the client time to read what was sent: a reset on the wire can discard data not yet read.
+            await Task.Delay(500);
             ctx.Abort();
             return;
         }

@@ -47,13 +47,16 @@ public sealed class ModelPullTests : IAsyncLifetime
         var log = new StringWriter();
         var pull = new ModelPull(Client(http, "hf_secret_token"), blobs, Path.Combine(_staging, "hub"), log);
 
-        await Assert.ThrowsAnyAsync<IOException>(() => pull.RunAsync(_repo, "main", default));
+        // The cut surfaces as an IOException mid-body (or an HttpRequestException wrapping one); the CLI reports both as resumable.
+        var cut = await Assert.ThrowsAnyAsync<Exception>(() => pull.RunAsync(_repo, "main", default));
+        Assert.True(cut is IOException or HttpRequestException, cut.ToString());
         var partial = Directory.GetFiles(Path.Combine(_staging, "hub"), "*.partial", SearchOption.AllDirectories).Single();
-        Assert.Equal(20_000, new FileInfo(partial).Length);
+        var kept = new FileInfo(partial).Length;
+        Assert.InRange(kept, 1, 20_000);
 
         Assert.Equal($"models/{_repo}", await pull.RunAsync(_repo, "main", default));
         var resumed = _hub.StorageRequests.Where(r => r.Path == $"{_repo}/{shard}").Select(r => r.Range).ToList();
-        Assert.Equal([null, "bytes=20000-"], resumed);
+        Assert.Equal([null, $"bytes={kept}-"], resumed);
         Assert.DoesNotContain(_hub.StorageRequests, r => r.Authorized);        // the token stays with the hub
         Assert.DoesNotContain("hf_secret_token", log.ToString());
 

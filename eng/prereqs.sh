@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Finds or installs what Cortex1 needs on a Debian/Ubuntu machine with the .NET 10 SDK:
-# PostgreSQL server binaries (Debian's package) and Azurite (npm, pinned in package.json).
+# PostgreSQL server binaries (Debian's package), libgomp1 (llama.cpp's OpenMP, for the export tests) and Azurite
+# (npm, pinned in package.json).
 # Run by run.sh and test.sh; stops with a message naming the fix when it cannot.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +27,14 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [ -z "${CORTEX1_PG
 fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   die "running as root needs the 'postgres' system user (PostgreSQL refuses to run as root). Install Debian's postgresql package or run as a normal user."
+fi
+
+# libgomp1: OpenMP runtime of llama.cpp's CPU build (LLamaSharp.Backend.Cpu), which the export parity tests load.
+if ! ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1'; then
+  command -v apt-get >/dev/null || die "libgomp.so.1 (GNU OpenMP) not found and apt-get is missing. Install your distribution's libgomp1."
+  echo "cortex1: installing libgomp1 from Debian's packages..."
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
 fi
 
 if [ ! -x "$repo/node_modules/.bin/azurite-blob" ] && [ -z "${CORTEX1_AZURITE:-}" ]; then

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Cortex1.Model.Config;
 using Cortex1.Model.Loading;
 using static TorchSharp.torch;
 
@@ -39,22 +38,19 @@ public static class PeftFormat
         {
             foreach (var (_, t) in tensors) t.Dispose();
         }
-        var json = new JsonObject
-        {
-            ["peft_type"] = "LORA",
-            ["task_type"] = "CAUSAL_LM",
-            ["base_model_name_or_path"] = model.Name,
-            ["r"] = config.Rank,
-            ["lora_alpha"] = config.Alpha,
-            ["lora_dropout"] = config.Dropout,
-            ["target_modules"] = new JsonArray(modules.Select(m => (JsonNode)m).ToArray()),
-            ["bias"] = "none",
-            ["fan_in_fan_out"] = false,
-            ["inference_mode"] = true,
-            ["use_rslora"] = false,
-            ["modules_to_save"] = null,
-        };
-        File.WriteAllText(Path.Combine(folder, ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var peft = new PeftAdapterConfig(config, ModelOrigin.HubId(model.Folder) ?? model.Name);
+        File.WriteAllText(Path.Combine(folder, ConfigFile), peft.ToJson(modules));
+    }
+
+    /// <summary>The module a PEFT tensor belongs to: base_model.model.{module}.lora_A.weight (or .lora_A.default.weight, as
+    /// PEFT holds it in memory before saving strips the adapter name) → {module}.</summary>
+    public static string ModuleOf(string tensorName)
+    {
+        var n = tensorName.StartsWith(Prefix, StringComparison.Ordinal) ? tensorName[Prefix.Length..] : tensorName;
+        n = n.Replace(".default.weight", ".weight");
+        foreach (var suffix in (string[])[".lora_A.weight", ".lora_B.weight"])
+            if (n.EndsWith(suffix, StringComparison.Ordinal)) return n[..^suffix.Length];
+        throw new NotSupportedException($"Adapter tensor '{tensorName}' is not a LoRA A/B weight.");
     }
 
     /// <summary>Attaches the adapter in <paramref name="folder"/> to <paramref name="model"/> under a free <paramref name="name"/>.</summary>
@@ -65,20 +61,8 @@ public static class PeftFormat
         if (!File.Exists(cfgPath)) throw new FileNotFoundException($"No {ConfigFile} in adapter folder '{folder}'.", cfgPath);
         if (!File.Exists(wPath)) throw new FileNotFoundException($"No {WeightsFile} in adapter folder '{folder}'.", wPath);
         using var scope = NewDisposeScope();
-        var cfg = JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject();
-        if (cfg["peft_type"]?.GetValue<string>() is { } type && type != "LORA") throw new NotSupportedException($"PEFT type '{type}' is not supported (LORA is).");
-        var rank = cfg["r"]?.GetValue<int>() ?? throw new InvalidDataException($"{ConfigFile} has no 'r'.");
-        var alpha = cfg["lora_alpha"]?.GetValue<double>() ?? rank;
-        var dropout = cfg["lora_dropout"]?.GetValue<double>() ?? 0;
-        var targets = cfg["target_modules"] switch
-        {
-            JsonArray a => a.Select(x => x!.GetValue<string>()).ToList(),
-            JsonValue v => [v.GetValue<string>()],
-            _ => null,
-        };
-        var config = new LoraConfig(rank, alpha, dropout, targets);
-        // rsLoRA scales by alpha/sqrt(r) instead of alpha/r.
-        var scale = cfg["use_rslora"]?.GetValue<bool>() == true ? alpha / Math.Sqrt(rank) : config.Scale;
+        var config = PeftAdapterConfig.Read(folder).Lora;
+        var dropout = config.Dropout;
 
         var projections = model.Decoder.LayerProjections.ToDictionary(p => p.Name);
         using var file = new SafeTensorsFile(wPath);
@@ -87,11 +71,8 @@ public static class PeftFormat
         {
             foreach (var tensorName in file.Tensors.Keys)
             {
-                var n = tensorName.StartsWith(Prefix) ? tensorName[Prefix.Length..] : tensorName;
-                n = n.Replace(".default.weight", ".weight");   // names as held in memory by PEFT, before saving strips the adapter name
-                var isA = n.EndsWith(".lora_A.weight");
-                if (!isA && !n.EndsWith(".lora_B.weight")) throw new NotSupportedException($"Adapter tensor '{tensorName}' is not a LoRA A/B weight.");
-                var module = n[..^".lora_A.weight".Length];
+                var module = ModuleOf(tensorName);
+                var isA = tensorName.Replace(".default.weight", ".weight").EndsWith(".lora_A.weight", StringComparison.Ordinal);
                 if (!projections.ContainsKey(module)) throw new InvalidDataException($"Adapter tensor '{tensorName}' targets '{module}', which this {model.Config.ModelType} model does not have.");
                 var t = file.Read(tensorName);
                 var cur = pairs.GetValueOrDefault(module);
@@ -101,11 +82,12 @@ public static class PeftFormat
             foreach (var (module, (a, b)) in pairs)
             {
                 if (a is null || b is null) throw new InvalidDataException($"Adapter module '{module}' lacks its lora_{(a is null ? "A" : "B")} weight.");
+                var rank = config.RankFor(module);
                 if (a.shape[0] != rank || b.shape[1] != rank) throw new InvalidDataException($"Adapter module '{module}' has rank {a.shape[0]}, config says r={rank}.");
             }
             foreach (var (module, (a, b)) in pairs)
                 using (var at = a!.t().to(model.Device)) using (var bt = b!.t().to(model.Device))
-                    projections[module].AddAdapter(name, new LoraWeights(at, bt, scale, dropout));
+                    projections[module].AddAdapter(name, new LoraWeights(at, bt, config.ScaleFor(module), dropout));
             model.RegisterAdapter(name, config);
         }
         catch

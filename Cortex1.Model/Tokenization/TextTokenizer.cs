@@ -126,7 +126,7 @@ public sealed class TextTokenizer
     }
 
     /// <summary>The first Split pre-tokenizer's regex (Qwen2, Llama 3), searching Sequence pre-tokenizers.</summary>
-    static string? FindSplitPattern(JsonNode? pre)
+    internal static string? FindSplitPattern(JsonNode? pre)
     {
         if (pre is not JsonObject o) return null;
         if (o["type"]?.GetValue<string>() == "Split" && o["pattern"]?["Regex"] is JsonValue r) return r.GetValue<string>();

@@ -14,6 +14,7 @@ public sealed partial class OpenAiErrorMiddleware(RequestDelegate next, ILogger<
     {
         try
         {
+            RequestHeaders.Check(http.Request);
             await next(http);
             // Routing's own 404 (no route) and 405 (route, other method) come without a body; give them one.
             if (http.Response is { HasStarted: false, StatusCode: 404 or 405, ContentType: null })

@@ -22,7 +22,11 @@ public static class InferenceExtensions
             .Validate(o => o.MaxRequestBodyBytes > 0, "Inference:MaxRequestBodyBytes must be positive.")
             .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<InferenceOptions>>((kestrel, inference) =>
-            kestrel.Limits.MaxRequestBodySize = inference.Value.MaxRequestBodyBytes);
+        {
+            kestrel.Limits.MaxRequestBodySize = inference.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestHeaders.KestrelCeilingBytes; // the real limit: RequestHeaders
+            kestrel.Limits.MaxRequestBufferSize = Math.Max(kestrel.Limits.MaxRequestBufferSize ?? 0, RequestHeaders.KestrelCeilingBytes);
+        });
 
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<ModelHost>();

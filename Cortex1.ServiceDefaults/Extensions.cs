@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,14 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+
+    /// <summary>
+    /// Set to true to serve every metric (OTLP's too) in Prometheus's text format at <see cref="PrometheusPath"/>,
+    /// for operators who scrape rather than run a collector. Off by default: a service that exposes it puts it
+    /// behind its own authentication (Inference: its API key).
+    /// </summary>
+    public const string PrometheusSetting = "Metrics:Prometheus";
+    public const string PrometheusPath = "/metrics";
 
     /// <summary>Meter and activity source names of Cortex1's own instrumentation.</summary>
     public const string TelemetryPrefix = "Cortex1.";
@@ -60,6 +69,8 @@ public static class Extensions
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        if (builder.Configuration.GetValue<bool>(PrometheusSetting))
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
 
         return builder;
     }
@@ -76,6 +87,8 @@ public static class Extensions
         // All checks must pass for /health; only the liveness check for /alive.
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        if (app.Configuration.GetValue<bool>(PrometheusSetting))
+            app.MapPrometheusScrapingEndpoint(PrometheusPath);
         return app;
     }
 

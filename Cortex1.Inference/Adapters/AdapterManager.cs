@@ -8,8 +8,9 @@ namespace Cortex1.Inference.Adapters;
 
 /// <summary>
 /// Loads and unloads LoRA adapters at run time. An adapter is a PEFT folder (adapter_config.json +
-/// adapter_model.safetensors) found in <see cref="InferenceOptions.AdaptersFolder"/>, under the blob
-/// container <c>adapters</c> (mirrored into the cache folder), or at a path an operator names.
+/// adapter_model.safetensors) found in <see cref="InferenceOptions.AdaptersFolder"/> or under the blob
+/// container <c>adapters</c> (mirrored into the cache folder); a path a request names must lie in one
+/// of those two places (<see cref="AdapterPaths"/>).
 /// The engine work runs on the scheduler's loop, between decode steps.
 /// </summary>
 public sealed partial class AdapterManager(
@@ -17,6 +18,9 @@ public sealed partial class AdapterManager(
     ILogger<AdapterManager> logger)
 {
     public const string ConfigFile = "adapter_config.json";
+
+    /// <summary>A <c>lora_path</c> that names a prefix in the blob container <c>adapters</c> instead of a folder.</summary>
+    public const string BlobPathScheme = "blob:";
 
     private readonly InferenceOptions _options = options.Value;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -100,7 +104,7 @@ public sealed partial class AdapterManager(
     {
         var (folder, source) = await LocateAsync(name, path, ct);
         if (!File.Exists(Path.Combine(folder, ConfigFile)))
-            throw ApiException.BadRequest($"'{folder}' is not a PEFT adapter folder (no {ConfigFile}).", "lora_path", "invalid_adapter");
+            throw ApiException.BadRequest($"'{source}' is not a PEFT adapter folder (no {ConfigFile}).", "lora_path", "invalid_adapter");
         var reload = catalog.TryGet(name, out _);
         try
         {
@@ -124,25 +128,38 @@ public sealed partial class AdapterManager(
     private async Task<(string Folder, string Source)> LocateAsync(string name, string? path, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(path))
-            return Directory.Exists(path)
-                ? (path, path)
-                : throw new ApiException(404, $"No adapter folder at '{path}'.", "invalid_request_error", "lora_path", "adapter_not_found");
-        if (!string.IsNullOrWhiteSpace(_options.AdaptersFolder))
         {
-            var local = Path.Combine(_options.AdaptersFolder, name);
-            if (File.Exists(Path.Combine(local, ConfigFile))) return (local, local);
+            if (path.StartsWith(BlobPathScheme, StringComparison.Ordinal))
+                return await MirrorAsync(path[BlobPathScheme.Length..], name, ct)
+                    ?? throw PathRefused(path);
+            return AdapterPaths.Confine(_options.AdaptersFolder, path) is { } confined ? (confined, confined) : throw PathRefused(path);
         }
+        if (AdapterPaths.Confine(_options.AdaptersFolder, name) is { } local) return (local, local);
+        return await MirrorAsync(name, name, ct)
+            ?? throw new ApiException(404, $"No adapter '{name}' in the adapters folder or in blob storage '{BlobContainers.Adapters}/{name}/'.",
+                "invalid_request_error", "lora_name", "adapter_not_found");
+    }
+
+    /// <summary>The blob prefix's files mirrored into the cache folder (under the adapter's name), or null when there are none.</summary>
+    private async Task<(string Folder, string Source)?> MirrorAsync(string prefix, string name, CancellationToken ct)
+    {
         try
         {
+            BlobNames.Validate(prefix);
             var cached = Path.Combine(_options.CacheFolder, "adapters", name);
-            return (await mirror.MirrorAsync(BlobContainers.Adapters, name, cached, ct), $"blob:{BlobContainers.Adapters}/{name}");
+            return (await mirror.MirrorAsync(BlobContainers.Adapters, prefix, cached, ct), $"blob:{BlobContainers.Adapters}/{prefix}");
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or ArgumentException)
         {
-            throw new ApiException(404, $"No adapter '{name}' in the adapters folder or in blob storage '{BlobContainers.Adapters}/{name}/'.",
-                "invalid_request_error", "lora_name", "adapter_not_found");
+            return null;
         }
     }
+
+    /// <summary>One answer for every path that is not an adapter where adapters belong, so it reveals nothing about the disk.</summary>
+    private static ApiException PathRefused(string path) =>
+        new(404, $"No adapter at '{path}'. 'lora_path' must name an adapter folder inside the adapters folder (Inference:AdaptersFolder), " +
+            $"or '{BlobPathScheme}PREFIX' for a prefix in blob storage's '{BlobContainers.Adapters}' container.",
+            "invalid_request_error", "lora_path", "adapter_not_found");
 
     private static void ValidateName(string name)
     {

@@ -31,7 +31,9 @@ public static class ChatCompletionsApi
         var messages = request.Messages!
             .Select(m => new ChatMessage(m.Role == "developer" ? "system" : m.Role!, m.Content ?? "", m.ReasoningContent))
             .ToList();
-        var prompt = model.Tokenizer.Encode(model.ChatTemplate.Render(messages, addGenerationPrompt: true), allowSpecial: true);
+        var text = model.ChatTemplate.Render(messages, addGenerationPrompt: true);
+        PromptBound.Check(model.Tokenizer, text, model.ContextLength, "messages");
+        var prompt = model.Tokenizer.Encode(text, allowSpecial: true);
         var parameters = GenerationPlanner.Plan(request, request.MaxCompletionTokens ?? request.MaxTokens,
             request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", null, prompt.Length, model.ContextLength, "messages");
         var n = request.N ?? 1;

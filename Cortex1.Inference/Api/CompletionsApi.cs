@@ -29,6 +29,7 @@ public static class CompletionsApi
         var adapter = catalog.Resolve(request.Model!);
         var model = host.Model;
 
+        foreach (var p in request.Prompt!) PromptBound.Check(model.Tokenizer, p, model.ContextLength, "prompt");
         var prompts = request.Prompt!.Select(p => model.Tokenizer.Encode(p, allowSpecial: true)).ToList();
         var parameters = GenerationPlanner.Plan(request, request.MaxTokens, "max_tokens", DefaultMaxTokens,
             prompts.Max(p => p.Length), model.ContextLength, "prompt");

@@ -8,7 +8,8 @@ namespace Cortex1.Inference.Auth;
 
 /// <summary>
 /// When <c>Inference:ApiKey</c> is set, every <c>/v1</c> request must carry
-/// <c>Authorization: Bearer KEY</c> (what OpenAI's SDKs send); health probes stay open.
+/// <c>Authorization: Bearer KEY</c> (what OpenAI's SDKs send), and so must a Prometheus scrape of
+/// <c>/metrics</c> (its <c>authorization</c> setting sends the same header); health probes stay open.
 /// The comparison takes the same time whatever the key sent, so it leaks nothing by timing.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<InferenceOptions> options)
@@ -17,7 +18,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptions<InferenceOpt
 
     public Task InvokeAsync(HttpContext http)
     {
-        if (_key is null || !http.Request.Path.StartsWithSegments("/v1"))
+        if (_key is null || !(http.Request.Path.StartsWithSegments("/v1") || http.Request.Path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.PrometheusPath)))
             return next(http);
         var header = http.Request.Headers.Authorization.ToString();
         const string scheme = "Bearer ";

@@ -53,6 +53,9 @@ public abstract record SamplingRequest
     public long? Seed { get; init; }
     public int? N { get; init; }
 
+    /// <summary>Token id → bias; validated as OpenAI does, then refused (the sampler applies no biases) rather than ignored.</summary>
+    public JsonElement? LogitBias { get; init; }
+
     [JsonConverter(typeof(StringOrArrayConverter))]
     public List<string>? Stop { get; init; }
 

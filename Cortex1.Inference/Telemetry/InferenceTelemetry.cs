@@ -31,6 +31,8 @@ public sealed class InferenceTelemetry
             "Prompt and completion tokens processed (tag token.type).");
         Sequences = meter.CreateCounter<long>("cortex1.inference.sequences", "{sequence}",
             "Finished sequences by outcome: stop, length, cancelled, error.");
+        Rejections = meter.CreateCounter<long>("cortex1.inference.rejections", "{request}",
+            "Requests answered with an error, by HTTP status and OpenAI error code (429 = at capacity).");
     }
 
     public Histogram<double> TimeToFirstToken { get; }
@@ -40,4 +42,5 @@ public sealed class InferenceTelemetry
     public UpDownCounter<int> QueueDepth { get; }
     public Counter<long> Tokens { get; }
     public Counter<long> Sequences { get; }
+    public Counter<long> Rejections { get; }
 }

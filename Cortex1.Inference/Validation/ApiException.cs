@@ -36,7 +36,12 @@ public sealed class ApiException(int statusCode, string message, string type, st
     public static ApiException ContextLengthExceeded(int contextLength, int promptTokens, int? maxTokens, string param) =>
         BadRequest(maxTokens is null
                 ? $"This model's maximum context length is {contextLength} tokens. However, your prompt has {promptTokens} tokens, which leaves no room for a completion. Please shorten the prompt."
-                : $"This model's maximum context length is {contextLength} tokens. However, you requested {promptTokens + maxTokens} tokens ({promptTokens} in the prompt, {maxTokens} for the completion). Please reduce the prompt or the completion length.",
+                : $"This model's maximum context length is {contextLength} tokens. However, you requested {(long)promptTokens + maxTokens} tokens ({promptTokens} in the prompt, {maxTokens} for the completion). Please reduce the prompt or the completion length.",
+            param, "context_length_exceeded");
+
+    /// <summary>A prompt refused from its length before tokenising: its size in tokens is only known from below.</summary>
+    public static ApiException ContextLengthExceeded(int contextLength, long atLeastTokens, string param) =>
+        BadRequest($"This model's maximum context length is {contextLength} tokens. However, your prompt has at least {atLeastTokens} tokens, which leaves no room for a completion. Please shorten the prompt.",
             param, "context_length_exceeded");
 
     public static ApiException Overloaded(TimeSpan retryAfter) =>
@@ -55,6 +60,11 @@ public sealed class ApiException(int statusCode, string message, string type, st
         new(StatusCodes.Status413PayloadTooLarge,
             $"The request body is larger than this server accepts{(limit is null ? "" : $" ({limit} bytes)")}.",
             "invalid_request_error", null, "request_too_large");
+
+    public static ApiException HeadersTooLarge(long size, int limit) =>
+        new(StatusCodes.Status431RequestHeaderFieldsTooLarge,
+            $"The request headers are {size} bytes; this server accepts at most {limit}. Check the Authorization header and cookies.",
+            "invalid_request_error", null, "request_headers_too_large");
 
     public static ApiException ModelLoading(string state) =>
         new(StatusCodes.Status503ServiceUnavailable,

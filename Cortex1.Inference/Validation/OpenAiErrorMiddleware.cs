@@ -1,4 +1,5 @@
 using Cortex1.Inference.OpenAi;
+using Cortex1.Inference.Telemetry;
 using System.Text.Json;
 
 namespace Cortex1.Inference.Validation;
@@ -10,10 +11,27 @@ namespace Cortex1.Inference.Validation;
 /// </summary>
 public sealed partial class OpenAiErrorMiddleware(RequestDelegate next, ILogger<OpenAiErrorMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext http)
+    public async Task InvokeAsync(HttpContext http, InferenceTelemetry telemetry)
     {
         try
         {
+            await HandleAsync(http);
+        }
+        finally
+        {
+            if (http.Response.StatusCode >= 400 && http.Items.TryGetValue(ErrorCodeKey, out var code))
+                telemetry.Rejections.Add(1, new KeyValuePair<string, object?>("http.response.status_code", http.Response.StatusCode),
+                    new KeyValuePair<string, object?>("error.code", code));
+        }
+    }
+
+    private const string ErrorCodeKey = "cortex1.error_code";
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        try
+        {
+            RequestHeaders.Check(http.Request);
             await next(http);
             // Routing's own 404 (no route) and 405 (route, other method) come without a body; give them one.
             if (http.Response is { HasStarted: false, StatusCode: 404 or 405, ContentType: null })
@@ -52,6 +70,7 @@ public sealed partial class OpenAiErrorMiddleware(RequestDelegate next, ILogger<
             return; // A stream already sent its headers; the stream writer reports errors in-band.
         http.Response.Clear();
         http.Response.StatusCode = error.StatusCode;
+        http.Items[ErrorCodeKey] = error.Code ?? error.Type;
         if (error.RetryAfter is { } retry)
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         http.Response.ContentType = "application/json";

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Cortex1.Inference.Validation;
@@ -7,7 +9,7 @@ namespace Cortex1.Inference.Validation;
 /// Reads a JSON request body into a wire type, turning every way it can be wrong into a 4xx:
 /// too large (413, from Kestrel's body limit), not JSON, not an object, or a field of the wrong type.
 /// </summary>
-public static class RequestBody
+public static partial class RequestBody
 {
     public static async Task<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken ct)
     {
@@ -45,16 +47,53 @@ public static class RequestBody
             catch (JsonException e)
             {
                 var param = Param(e.Path);
-                if (e.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("UTF-16", StringComparison.Ordinal))
-                    // System.Text.Json refuses escaped text that is not valid UTF-16 (a lone \ud800).
-                    throw ApiException.BadRequest($"Invalid value for '{param}': it is not valid Unicode text (an unpaired surrogate).", param, "invalid_value");
+                if (e.InnerException is InvalidOperationException { Message: var inner } && inner.Contains("UTF-", StringComparison.Ordinal))
+                    throw ApiException.BadRequest(inner.Contains("UTF-8", StringComparison.Ordinal)
+                            // Raw bytes that are not UTF-8 (System.Text.Json cannot transcode them).
+                            ? $"Invalid value for '{param}': it is not valid UTF-8 text. Send the body as UTF-8."
+                            // Escaped text that is not valid UTF-16 (a lone \ud800).
+                            : $"Invalid value for '{param}': it is not valid Unicode text (an unpaired surrogate).",
+                        param, "invalid_value");
+                var target = TargetType(type, param);
+                if (target is not null && IsInteger(target) && document.RootElement.TryGetProperty(param!, out var value)
+                    && value.ValueKind == JsonValueKind.Number && WholeNumber().IsMatch(value.GetRawText()))
+                    // A whole number too large for the field: a value error, not a type error.
+                    throw ApiException.OutOfRange(param!, value.GetRawText(), $"an integer between {MinOf(target)} and {MaxOf(target)}");
                 var reason = e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)
-                    ? $"expected {Expected(e.Message)}"
+                    ? $"expected {(target is null ? Expected(e.Message) : Expected(target))}"
                     : FirstSentence(e.Message);
                 throw ApiException.BadRequest($"Invalid type for '{param}': {reason}.", param, "invalid_type");
             }
         }
     }
+
+    /// <summary>
+    /// The .NET type of a top-level field (null for nested paths): the generated serializer's error
+    /// names the object being read, not the field, so its message cannot tell what was expected.
+    /// </summary>
+    private static Type? TargetType(JsonTypeInfo type, string? param)
+    {
+        if (param is null || type.Kind != JsonTypeInfoKind.Object) return null;
+        var property = type.Properties.FirstOrDefault(p => p.Name == param)?.PropertyType;
+        return property is null ? null : Nullable.GetUnderlyingType(property) ?? property;
+    }
+
+    private static bool IsInteger(Type t) => t == typeof(int) || t == typeof(long);
+
+    private static string MinOf(Type t) => t == typeof(int) ? int.MinValue.ToString(CultureInfo.InvariantCulture) : long.MinValue.ToString(CultureInfo.InvariantCulture);
+
+    private static string MaxOf(Type t) => t == typeof(int) ? int.MaxValue.ToString(CultureInfo.InvariantCulture) : long.MaxValue.ToString(CultureInfo.InvariantCulture);
+
+    private static string Expected(Type t) =>
+        t == typeof(bool) ? "a boolean" :
+        IsInteger(t) ? "an integer" :
+        t == typeof(float) || t == typeof(double) ? "a number" :
+        t == typeof(string) ? "a string" :
+        t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? "an array" :
+        "an object";
+
+    [GeneratedRegex("^-?[0-9]+$")]
+    private static partial Regex WholeNumber();
 
     /// <summary>"$.messages[0].content" → "messages[0].content", OpenAI's spelling of a parameter.</summary>
     private static string? Param(string? path) =>

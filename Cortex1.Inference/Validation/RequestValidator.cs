@@ -11,6 +11,7 @@ public static class RequestValidator
 {
     public const int MaxStopStrings = 4;
     public const int MaxN = 128;
+    public const int MaxLogitBiasEntries = 300;
 
     public static readonly IReadOnlySet<string> Roles = new HashSet<string> { "system", "developer", "user", "assistant" };
 
@@ -59,6 +60,28 @@ public static class RequestValidator
             throw ApiException.Unsupported("logprobs", "log probabilities are not returned.");
     }
 
+    /// <summary>OpenAI's rules (an object of at most 300 token ids, each biased by -100 to 100); a valid non-empty one is refused.</summary>
+    private static void ValidateLogitBias(JsonElement bias)
+    {
+        if (bias.ValueKind != JsonValueKind.Object)
+            throw ApiException.BadRequest("Invalid type for 'logit_bias': expected an object mapping token ids to biases.", "logit_bias", "invalid_type");
+        var count = 0;
+        foreach (var entry in bias.EnumerateObject())
+        {
+            if (++count > MaxLogitBiasEntries)
+                throw ApiException.BadRequest(
+                    $"Invalid 'logit_bias': it may hold at most {MaxLogitBiasEntries} entries; it has {bias.EnumerateObject().Count()}.", "logit_bias", "invalid_value");
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+                throw ApiException.BadRequest($"Invalid key in 'logit_bias': '{entry.Name}' is not a token id.", "logit_bias", "invalid_value");
+            if (entry.Value.ValueKind != JsonValueKind.Number)
+                throw ApiException.BadRequest($"Invalid type for 'logit_bias.{entry.Name}': expected a number.", "logit_bias", "invalid_type");
+            if (!entry.Value.TryGetDouble(out var value) || value is < -100 or > 100)
+                throw ApiException.OutOfRange("logit_bias", $"{entry.Value.GetRawText()} for token {entry.Name}", "between -100 and 100");
+        }
+        if (count > 0)
+            throw ApiException.Unsupported("logit_bias", "the sampler applies no token biases; send the request without it.");
+    }
+
     private static void ValidateSampling(SamplingRequest request)
     {
         if (string.IsNullOrWhiteSpace(request.Model))
@@ -86,6 +109,8 @@ public static class RequestValidator
             if (stop.Any(string.IsNullOrEmpty))
                 throw ApiException.BadRequest("'stop' sequences must not be empty strings.", "stop", "invalid_value");
         }
+        if (request.LogitBias is { ValueKind: not JsonValueKind.Null } bias)
+            ValidateLogitBias(bias);
         if (request.StreamOptions is not null && request.Stream != true)
             throw ApiException.BadRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options", "invalid_value");
     }

@@ -11,6 +11,12 @@ public sealed class SynthOptions
     /// <summary>Tasks planned per kept example wanted, to leave room for rejections and duplicates.</summary>
     public double Overgenerate { get; set; } = 1.25;
 
+    /// <summary>Share of a run's tasks whose teacher call may fail (malformed reply, timeout) before the run stops.</summary>
+    public double MaxFailedTaskShare { get; set; } = 0.2;
+
+    /// <summary>Fewest examples a run must put in its data set (train + eval); fewer fails the run instead of publishing it.</summary>
+    public int MinExamples { get; set; } = 1;
+
     /// <summary>Least time between progress writes; each is also the job's lease heartbeat, so not every example needs one.</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

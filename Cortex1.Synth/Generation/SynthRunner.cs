@@ -1,5 +1,6 @@
 using System.Text;
 using Cortex1.Domain;
+using Cortex1.Data.Jobs;
 using Cortex1.Data.Market;
 using Cortex1.Data.Storage;
 using Cortex1.Rewards;
@@ -63,7 +64,9 @@ public sealed partial class SynthRunner(
         var todo = plan.Tasks.Where(t => !existing.Contains(t.Key)).ToList();
         LogPlanned(logger, run.Id, plan.Tasks.Count, existing.Count, teacher.Name, plan.Cut);
 
-        int done = plan.Tasks.Count - todo.Count, accepted = 0;
+        int done = plan.Tasks.Count - todo.Count, accepted = 0, skipped = 0, failed = 0;
+        var maxFailedShare = Math.Clamp(options.Value.MaxFailedTaskShare, 0, 1);
+        var maxFailed = (int)Math.Floor(maxFailedShare * todo.Count);
         var lastReport = DateTime.MinValue;
         var reportLock = new SemaphoreSlim(1, 1);
         await Report(new SynthProgress(done, plan.Tasks.Count, accepted, $"{todo.Count} tasks to generate with {teacher.Name}"));
@@ -78,7 +81,21 @@ public sealed partial class SynthRunner(
             }
             catch (TeacherEmptyAnswerException e)
             {
-                LogSkipped(logger, task.Key, e.Message);
+                Interlocked.Increment(ref skipped);
+                LogSkipped(logger, task.Key, teacher.Name, e.Message);
+                return;
+            }
+            catch (Exception e) when (e is not PermanentJobException && !token.IsCancellationRequested)
+            {
+                // One bad reply (malformed JSON, a timeout after the retries) fails its task, not the run: it is not
+                // stored, so running the same version again asks for it again. A refusal no retry can fix (a wrong
+                // key: PermanentJobException) still stops the run at once.
+                var f = Interlocked.Increment(ref failed);
+                LogTaskFailed(logger, task.Key, teacher.Name, Describe(e));
+                if (f > maxFailed)
+                    throw new PermanentJobException(
+                        $"Stopped: {f} of {todo.Count} tasks failed with teacher {teacher.Name}, more than the {maxFailedShare:P0} allowed " +
+                        $"(Synth:MaxFailedTaskShare). Last failure, task {task.Key}: {Describe(e)}");
                 return;
             }
             var breakdown = rewards.Score(answer.Answer, new RewardContext(task.Market, task.Kind));
@@ -102,7 +119,8 @@ public sealed partial class SynthRunner(
             }
         });
 
-        var manifest = await PublishAsync(run, teacher.Name, gate, trainTarget, evalTarget, plan, ct);
+        if (skipped + failed > 0) LogIncomplete(logger, run.Id, skipped, failed, teacher.Name);
+        var manifest = await PublishAsync(run, teacher.Name, gate, trainTarget, evalTarget, plan, skipped, failed, ct);
         await Report(new SynthProgress(plan.Tasks.Count, plan.Tasks.Count, manifest.Generated - manifest.Rejected,
             $"published {manifest.Train.Count} train + {manifest.Eval.Count} eval examples"));
         return manifest;
@@ -124,10 +142,20 @@ public sealed partial class SynthRunner(
 
     /// <summary>Selects the data set from the stored rows and writes train.jsonl, eval.jsonl, manifest.json and the catalogue row.</summary>
     private async Task<DatasetManifest> PublishAsync(SynthRun run, string teacher, double gate, int trainTarget, int evalTarget,
-        WindowPlanner.Plan plan, CancellationToken ct)
+        WindowPlanner.Plan plan, int skipped, int failed, CancellationToken ct)
     {
         var rows = await store.ListExamplesAsync(run.Id, ct);
         var selection = DatasetSelection.From(rows, trainTarget, evalTarget);
+        // Nothing (or too little) to train on is a failed run, not an empty data set: nothing is published or catalogued,
+        // and the run stays open to be run again.
+        var kept = selection.Train.Count + selection.Eval.Count;
+        var minimum = Math.Max(1, options.Value.MinExamples);
+        if (kept < minimum)
+            throw new PermanentJobException(
+                $"The run produced {kept} usable examples, fewer than the {minimum} needed (Synth:MinExamples): of {plan.Tasks.Count} tasks, " +
+                $"{rows.Count} answered ({selection.Rejected} below the quality gate {gate:0.00}, {selection.Duplicates} duplicates), " +
+                $"{skipped} skipped for empty answers and {failed} failed with teacher {teacher}. Nothing was published; " +
+                "run the same version again to retry the skipped and failed tasks.");
         var prefix = DatasetPaths.Folder(run.Dataset, run.Version);
 
         async Task<DatasetSplit> Write(string file, IReadOnlyList<StoredExample> picked)
@@ -168,6 +196,21 @@ public sealed partial class SynthRunner(
     [LoggerMessage(Level = LogLevel.Information, Message = "Synth run {RunId}: {Planned} tasks planned, {Stored} already stored, teacher {Teacher}, train/eval cut {Cut}")]
     private static partial void LogPlanned(ILogger logger, long runId, int planned, int stored, string teacher, DateOnly cut);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Key}: {Why}")]
-    private static partial void LogSkipped(ILogger logger, string key, string why);
+    /// <summary>The exception's message and its causes' in one line, without a stack trace.</summary>
+    private static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (var x = e; x is not null; x = x.InnerException)
+            if (parts.Count == 0 || !parts[^1].Contains(x.Message, StringComparison.Ordinal)) parts.Add($"{x.GetType().Name}: {x.Message}");
+        return string.Join(" <- ", parts);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped task {Key} (teacher {Teacher}): {Why}")]
+    private static partial void LogSkipped(ILogger logger, string key, string teacher, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {Key} failed (teacher {Teacher}): {Why}. It is left for a rerun of the same version.")]
+    private static partial void LogTaskFailed(ILogger logger, string key, string teacher, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Synth run {RunId}: {Skipped} tasks skipped and {Failed} failed with teacher {Teacher}; run the same version again to retry them")]
+    private static partial void LogIncomplete(ILogger logger, long runId, int skipped, int failed, string teacher);
 }

@@ -28,20 +28,22 @@ public static class TeacherHttp
         client.AddResilienceHandler("teacher", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<TeacherOptions>>().Value;
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(0, o.MaxRetries),
-                    Delay = o.RetryBaseDelay,
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    ShouldRetryAfterHeader = true,
-                    ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                // Polly refuses a retry strategy with no retries: MaxRetries 0 means no strategy at all.
+                if (o.MaxRetries > 0)
+                    pipeline.AddRetry(new HttpRetryStrategyOptions
                     {
-                        { Result: { } r } => Transient.Contains(r.StatusCode),
-                        { Exception: HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException } => true,
-                        _ => false,
-                    }),
-                });
+                        MaxRetryAttempts = o.MaxRetries,
+                        Delay = o.RetryBaseDelay,
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        ShouldRetryAfterHeader = true,
+                        ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                        {
+                            { Result: { } r } => Transient.Contains(r.StatusCode),
+                            { Exception: HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException } => true,
+                            _ => false,
+                        }),
+                    });
                 pipeline.AddTimeout(o.AttemptTimeout);
             });
         // Added after the retry handler, so it sits inside it: each attempt takes a slot.

@@ -85,7 +85,7 @@ public sealed class AdapterTests(SharedServer shared)
     [Fact]
     public async Task The_admin_endpoints_load_and_unload_at_run_time()
     {
-        var folder = CreateAdapter(Path.Combine(InferenceServer.CacheFolder, "manual", "m1"), seed: 13);
+        var folder = CreateAdapter(Path.Combine(SharedServer.AdaptersFolder, "manual", "m1"), seed: 13);
         var load = await Server.PostAsync("v1/load_lora_adapter", new { lora_name = "manual-lora", lora_path = folder });
         Assert.Equal(200, load.Status);
         Assert.Contains(await ModelsAsync(), m => m.GetProperty("id").GetString() == "manual-lora");
@@ -116,11 +116,70 @@ public sealed class AdapterTests(SharedServer shared)
     [InlineData("{\"lora_name\":\"../etc\"}", 400, "lora_name")]
     [InlineData("{\"lora_name\":\"x\",\"lora_path\":\"/no/such/folder\"}", 404, "lora_path")]
     [InlineData("{\"lora_name\":\"nowhere-to-be-found\"}", 404, "lora_name")]
-    [InlineData("{\"lora_name\":\"x\",\"lora_path\":\"/tmp\"}", 400, "lora_path")]
+    [InlineData("{\"lora_name\":\"x\",\"lora_path\":\"/tmp\"}", 404, "lora_path")]
     public async Task Bad_admin_requests_are_4xx(string body, int status, string param)
     {
         var result = await Server.PostAsync("v1/load_lora_adapter", body);
         Assert.Equal(status, result.Status);
         Assert.Equal(param, result.Body.GetProperty("error").GetProperty("param").GetString());
     }
+
+    [Fact]
+    public async Task A_path_inside_the_adapters_folder_or_a_blob_prefix_loads()
+    {
+        CreateAdapter(Path.Combine(SharedServer.AdaptersFolder, "by-path", "p1"), seed: 15);
+        var relative = await Server.PostAsync("v1/load_lora_adapter", new { lora_name = "by-relative-path", lora_path = "by-path/p1" });
+        Assert.True(relative.Status == 200, relative.Body.ToString());
+        var absolute = await Server.PostAsync("v1/load_lora_adapter", new { lora_name = "by-absolute-path", lora_path = Path.Combine(SharedServer.AdaptersFolder, "by-path", "p1") });
+        Assert.True(absolute.Status == 200, absolute.Body.ToString());
+
+        var local = CreateAdapter(Path.Combine(InferenceServer.CacheFolder, "upload-src", Guid.NewGuid().ToString("N")), seed: 16);
+        var store = await AzuriteServer.CreateStoreAsync();
+        var prefix = $"staged/{Guid.NewGuid():N}";
+        await store.UploadFileAsync(BlobContainers.Adapters, $"{prefix}/{PeftFormat.WeightsFile}", Path.Combine(local, PeftFormat.WeightsFile));
+        await store.UploadFileAsync(BlobContainers.Adapters, $"{prefix}/{PeftFormat.ConfigFile}", Path.Combine(local, PeftFormat.ConfigFile));
+        var blob = await Server.PostAsync("v1/load_lora_adapter", new { lora_name = "by-blob-path", lora_path = $"blob:{prefix}" });
+        Assert.True(blob.Status == 200, blob.Body.ToString());
+        Assert.NotEqual(await GreedyAsync(Server.ModelName), await GreedyAsync("by-blob-path"));
+    }
+
+    /// <summary>
+    /// Every path outside the adapters folder and the blob container, existing or not, adapter or not,
+    /// gets the same 404: the endpoint can neither open nor probe the rest of the disk.
+    /// </summary>
+    [Fact]
+    public async Task Paths_outside_the_adapter_store_are_refused_alike_and_never_opened()
+    {
+        // A real adapter planted outside the store, and links inside the store leading to it.
+        var planted = CreateAdapter(Path.Combine(InferenceServer.CacheFolder, "planted", Guid.NewGuid().ToString("N")), seed: 17);
+        var linkedFolder = Path.Combine(SharedServer.AdaptersFolder, "linked-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateSymbolicLink(linkedFolder, planted);
+        var linkedFiles = Directory.CreateDirectory(Path.Combine(SharedServer.AdaptersFolder, "linked-files-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        foreach (var file in Directory.GetFiles(planted))
+            File.CreateSymbolicLink(Path.Combine(linkedFiles, Path.GetFileName(file)), file);
+
+        string[] paths =
+        [
+            "/etc", "/root", "/no/such/folder", "/", planted, "../planted", "../../../../etc", "by-path/../../planted",
+            Path.GetFileName(linkedFolder), linkedFolder, linkedFiles, SharedServer.AdaptersFolder, "blob:../models/x", "blob:nothing-here",
+        ];
+        foreach (var path in paths)
+        {
+            var result = await Server.PostAsync("v1/load_lora_adapter", new { lora_name = "intruder", lora_path = path });
+            Assert.True(result.Status == 404, $"{path}: {result.Status} {result.Body}");
+            var error = result.Body.GetProperty("error");
+            Assert.Equal("adapter_not_found", error.GetProperty("code").GetString());
+            Assert.Equal("lora_path", error.GetProperty("param").GetString());
+            // The same words for every path: only the echoed path differs.
+            Assert.Equal(Refusal("P"), error.GetProperty("message").GetString()!.Replace($"'{path}'", "'P'"));
+        }
+        Assert.DoesNotContain(await ModelsAsync(), m => m.GetProperty("id").GetString() == "intruder");
+        // The folder scan does not follow the links either.
+        await Task.Delay(1200);
+        Assert.DoesNotContain(await ModelsAsync(), m => m.GetProperty("id").GetString()!.StartsWith("linked-", StringComparison.Ordinal));
+    }
+
+    private static string Refusal(string path) =>
+        $"No adapter at '{path}'. 'lora_path' must name an adapter folder inside the adapters folder (Inference:AdaptersFolder), " +
+        "or 'blob:PREFIX' for a prefix in blob storage's 'adapters' container.";
 }

@@ -17,8 +17,8 @@ namespace Cortex1.Inference.Tests;
 /// </summary>
 public sealed class InferenceServer : IAsyncDisposable
 {
-    /// <summary>One cache folder per test run: the tiny model is created once, fresh for this build of the engine.</summary>
-    public static readonly string CacheFolder = Path.Combine(Path.GetTempPath(), $"cortex1-inference-tests-{Environment.ProcessId}");
+    /// <summary>One cache folder per test run (removed with it): the tiny model is created once, fresh for this build of the engine.</summary>
+    public static readonly string CacheFolder = TestRun.Folder("inference");
 
     private InferenceServer(WebApplication app, Uri baseUrl, string? apiKey)
     {

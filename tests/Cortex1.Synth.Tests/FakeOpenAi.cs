@@ -14,7 +14,8 @@ namespace Cortex1.Synth.Tests;
 
 /// <summary>
 /// An OpenAI-compatible <c>/v1/chat/completions</c> server on 127.0.0.1 (real Kestrel, real HTTP),
-/// scripted per test: each request takes the next reply from the script (the last one repeats).
+/// scripted per test: each request takes the next reply from the script (the last one repeats). A reply
+/// may be a raw body (malformed JSON) or may never come (a long delay, ended when the client gives up).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -22,7 +23,7 @@ public sealed class FakeOpenAi : IAsyncDisposable
 
     /// <summary>A scripted reply: a status, optional headers, and the assistant message (for 200s) or an error body.</summary>
     public sealed record Reply(int Status, string? Content = null, string? Reasoning = null, string? ReasoningContent = null,
-        int? RetryAfterSeconds = null, string? ErrorMessage = null, int DelayMs = 0);
+        int? RetryAfterSeconds = null, string? ErrorMessage = null, int DelayMs = 0, string? RawBody = null);
 
     public sealed record Call(JsonNode Body, string? Authorization, TimeSpan At, int Status);
 
@@ -69,7 +70,8 @@ public sealed class FakeOpenAi : IAsyncDisposable
         lock (Calls) MaxInFlight = Math.Max(MaxInFlight, now);
         try
         {
-            await Task.Delay(reply.DelayMs);
+            // Ends with the client's request: a teacher that never answers must not hold the server's shutdown.
+            await Task.Delay(reply.DelayMs, http.RequestAborted);
             await Respond(http, body, reply, index);
         }
         finally
@@ -83,6 +85,11 @@ public sealed class FakeOpenAi : IAsyncDisposable
         http.Response.StatusCode = reply.Status;
         http.Response.ContentType = "application/json";
         if (reply.RetryAfterSeconds is { } s) http.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (reply.RawBody is not null)
+        {
+            await http.Response.WriteAsync(reply.RawBody);
+            return;
+        }
         if (reply.Status != 200)
         {
             await http.Response.WriteAsync(JsonSerializer.Serialize(new { error = new { message = reply.ErrorMessage ?? "error", code = reply.Status } }));

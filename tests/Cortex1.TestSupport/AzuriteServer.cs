@@ -26,9 +26,8 @@ public static class AzuriteServer
     {
         var exe = LocalTools.FindAzuriteBlob(AppContext.BaseDirectory);
         var port = LocalTools.FreeTcpPort();
-        var root = Path.Combine(Path.GetTempPath(), $"cortex1-test-azurite-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
-        var server = new ServerProcess(exe, LocalTools.AzuriteArgs(root, port, inMemory: true), ownedDir: root);
+        var root = TestRun.Folder($"azurite-{Guid.NewGuid():N}");
+        var server = new ServerProcess(exe, LocalTools.AzuriteArgs(root, port, inMemory: true), root);
         var connection = LocalTools.AzuriteConnectionString(port);
         var client = new BlobServiceClient(connection);
         await server.WaitUntilAsync(async () =>

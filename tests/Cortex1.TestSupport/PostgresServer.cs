@@ -6,7 +6,7 @@ using Npgsql;
 namespace Cortex1.TestSupport;
 
 /// <summary>
-/// A real PostgreSQL server for tests: Debian's binaries, a throwaway cluster under /tmp on a free
+/// A real PostgreSQL server for tests: Debian's binaries, a throwaway cluster in the test run's folder (<see cref="TestRun"/>) on a free
 /// 127.0.0.1 port, started once per test process. Each test asks for its own fresh, migrated
 /// database, so tests never see each other's rows. Set CORTEX1_TEST_PG to an admin connection
 /// string to use an existing server instead.
@@ -43,8 +43,7 @@ public static class PostgresServer
         if (Environment.GetEnvironmentVariable("CORTEX1_TEST_PG") is { Length: > 0 } existing) return existing;
 
         var bin = LocalTools.FindPostgresBinDir();
-        var root = Path.Combine(Path.GetTempPath(), $"cortex1-test-pg-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(root);
+        var root = TestRun.Folder($"pg-{Guid.NewGuid():N}");
         // The postgres user (when we are root) must be able to traverse into the cluster folder.
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
         var data = Path.Combine(root, "data");
@@ -52,7 +51,7 @@ public static class PostgresServer
 
         var port = LocalTools.FreeTcpPort();
         var (file, args) = LocalTools.PostgresCommand(bin, data, port);
-        var server = new ServerProcess(file, [.. args, "-c", "fsync=off", "-c", "full_page_writes=off"], ownedDir: root);
+        var server = new ServerProcess(file, [.. args, "-c", "fsync=off", "-c", "full_page_writes=off"], root, stopSignal: "INT");
         var admin = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=5";
         await server.WaitUntilAsync(async () =>
         {

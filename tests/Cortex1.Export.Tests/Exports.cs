@@ -37,7 +37,7 @@ public static class Exports
     {
         using var _ = no_grad();
         using var ids = tensor(tokens.Select(t => (long)t).ToArray(), [1, tokens.Length]);
-        using var logits = model.Forward(ids, adapter: adapter, useActiveAdapter: false).to(ScalarType.Float32);
+        using var logits = model.Forward(ids, adapter: adapter).to(ScalarType.Float32);
         var v = (int)logits.shape[2];
         var flat = logits.data<float>().ToArray();
         return Enumerable.Range(0, tokens.Length).Select(i => flat.AsSpan(i * v, v).ToArray()).ToArray();

@@ -84,6 +84,9 @@ public static class PeftFormat
                 if (a is null || b is null) throw new InvalidDataException($"Adapter module '{module}' lacks its lora_{(a is null ? "A" : "B")} weight.");
                 var rank = config.RankFor(module);
                 if (a.shape[0] != rank || b.shape[1] != rank) throw new InvalidDataException($"Adapter module '{module}' has rank {a.shape[0]}, config says r={rank}.");
+                var p = projections[module];
+                if (a.shape[1] != p.In || b.shape[0] != p.Out)
+                    throw new InvalidDataException($"Adapter module '{module}' is {a.shape[1]} → {b.shape[0]}, but this model's is {p.In} → {p.Out}: the adapter was trained on another base model.");
             }
             foreach (var (module, (a, b)) in pairs)
                 using (var at = a!.t().to(model.Device)) using (var bt = b!.t().to(model.Device))

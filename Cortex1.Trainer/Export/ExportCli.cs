@@ -58,7 +58,9 @@ public static class ExportCli
         var reference = BaseModelReference.Parse(text);
         if (reference.IsTiny) return TinyModel.Embedded(storage.CacheFolder);
         if (reference.Embedded == BabyModel.Name) return EmbeddedBaby.Folder(storage.CacheFolder);
-        if (reference.Folder is { } typed) reference = BaseModelReference.Local(CommandLineHost.ResolveUserPath(typed));
+        if (reference.Folder is { } typed)
+            return BaseModelReference.IsModelFolder(CommandLineHost.ResolveUserPath(typed)) ? CommandLineHost.ResolveUserPath(typed)
+                : throw new ArgumentException($"The base model '{typed}' is not a Hugging Face model folder (no {BaseModelReference.ConfigFile}); use {BaseModelReference.Forms}.");
         try { return await reference.LocalFolderAsync(new BlobMirror(storage.Blobs()), storage.CacheFolder, ct); }
         catch (DirectoryNotFoundException e) { throw new ArgumentException(e.Message, e); }
     }

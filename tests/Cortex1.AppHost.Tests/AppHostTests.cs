@@ -87,7 +87,7 @@ public class AppHostTests(ITestOutputHelper output)
     /// <summary>
     /// The design's data flow through the running services, each over its own HTTP API as the dashboard's commands call
     /// them: Ingest has loaded the embedded history by itself (no Flipside key), Synth builds a small offline data set,
-    /// the Trainer fine-tunes the tiny base on it, and Inference loads the published adapter from blob storage and
+    /// the Trainer fine-tunes the embedded baby model (the default base, the model Inference serves) on it, and Inference loads the published adapter from blob storage and
     /// answers with it as a model.
     /// </summary>
     private async Task ThePipelineRunsFromMarketDataToAServedAdapter(DistributedApplication app)
@@ -116,26 +116,26 @@ public class AppHostTests(ITestOutputHelper output)
         }
         var queued = await Json(await trainer.PostAsJsonAsync("/api/training/runs", new
         {
-            name = "e2e-tiny", dataset, version, baseModel = "tiny", quantization = "nf4",
+            name = "e2e-baby", dataset, version, baseModel = "cortex1-baby", quantization = "nf4",
             sftSteps = 1, grpoSteps = 1, numGenerations = 2, maxCompletionLength = 4,
         }));
         var job = queued.GetProperty("id").GetInt64();
         var training = await Until("the adapter is trained", async () =>
             await Json(await trainer.GetAsync($"/api/training/runs/{job}")) is var j && Finished(j.GetProperty("status").GetString()) ? j : (JsonElement?)null);
         Assert.True(training.GetProperty("status").GetString() == "succeeded", training.ToString());
-        Assert.Equal("adapters/e2e-tiny", training.GetProperty("result").GetProperty("adapter").GetString());
+        Assert.Equal("adapters/e2e-baby", training.GetProperty("result").GetProperty("adapter").GetString());
         Step("adapter trained and published");
 
         using var inference = app.CreateHttpClient("inference");
-        using var load = await inference.PostAsJsonAsync("/v1/load_lora_adapter", new { lora_name = "e2e-tiny" });
+        using var load = await inference.PostAsJsonAsync("/v1/load_lora_adapter", new { lora_name = "e2e-baby" });
         Assert.True(load.IsSuccessStatusCode, await load.Content.ReadAsStringAsync());
         var models = await Json(await inference.GetAsync("/v1/models"));
-        Assert.Contains(models.GetProperty("data").EnumerateArray(), m => m.GetProperty("id").GetString() == "e2e-tiny");
+        Assert.Contains(models.GetProperty("data").EnumerateArray(), m => m.GetProperty("id").GetString() == "e2e-baby");
         var chat = await Json(await inference.PostAsJsonAsync("/v1/chat/completions", new
         {
-            model = "e2e-tiny", messages = new[] { new { role = "user", content = "BTC outlook?" } }, max_tokens = 4, temperature = 0,
+            model = "e2e-baby", messages = new[] { new { role = "user", content = "BTC outlook?" } }, max_tokens = 4, temperature = 0,
         }));
-        Assert.Equal("e2e-tiny", chat.GetProperty("model").GetString());
+        Assert.Equal("e2e-baby", chat.GetProperty("model").GetString());
         Assert.InRange(chat.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), 1, 4);
         Step("adapter served");
     }

@@ -35,7 +35,9 @@ public class TestCleanupTests
     {
         var dir = TestRun.Folder($"wd-{Guid.NewGuid():N}");
         var marker = Path.Combine(TestRun.Folder("markers"), Guid.NewGuid().ToString("N"));
-        var server = new ServerProcess("bash", ["-c", $"trap 'echo stopped > {marker}; exit 0' INT; echo ready; while :; do sleep 0.05; done"], dir, stopSignal: "INT");
+        // USR1, not INT: a shell started from a background job (as CI starts the suite) inherits SIGINT ignored and could
+        // not trap it; USR1 still shows that the server's own stop signal, not the KILL fallback, is what reaches it.
+        var server = new ServerProcess("bash", ["-c", $"trap 'echo stopped > {marker}; exit 0' USR1; echo ready; while :; do sleep 0.05; done"], dir, stopSignal: "USR1");
         await server.WaitUntilAsync(() => Task.FromResult(server.Output.Contains("ready")), TimeSpan.FromSeconds(10), "bash");
         var pid = Watchdog.ReadPid(Path.Combine(dir, Watchdog.ServerPidFile))!.Value;
 

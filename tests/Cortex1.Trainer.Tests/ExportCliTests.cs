@@ -25,7 +25,7 @@ public sealed class ExportCliTests
 
             var stderr = new StringWriter();
             Assert.Equal(2, await ExportCli.RunAsync(["export", "--base-model", Path.Combine(root, "nothing"), "--output", Path.Combine(root, "x")], TextWriter.Null, stderr));
-            Assert.Contains("neither 'tiny'", stderr.ToString());
+            Assert.Contains("is not a Hugging Face model folder (no config.json); use cortex1-baby or tiny", stderr.ToString());
         }
         finally
         {

@@ -32,7 +32,7 @@ builder.AddCortex1Service<Projects.Cortex1_Inference>("inference")
 
 builder.AddCortex1Service<Projects.Cortex1_Trainer>("trainer")
     .WithDatabase(infra).WithBlobs(infra)
-    .WithPostCommand("train-tiny", "Train the tiny model on the offline small data set", "/api/training/runs",
-        new { name = "cortex1-tiny", dataset = "cortex1-market-small", version = "offline-s42", baseModel = "tiny", sftSteps = 4, grpoSteps = 10 });
+    .WithPostCommand("train-baby", "Train the baby model on the offline small data set", "/api/training/runs",
+        new { name = "cortex1-analyst", dataset = "cortex1-market-small", version = "offline-s42", baseModel = "cortex1-baby", sftSteps = 4, grpoSteps = 10 });
 
 builder.Build().Run();

@@ -30,7 +30,8 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 
 # libgomp1: OpenMP runtime of llama.cpp's CPU build (LLamaSharp.Backend.Cpu), which the export parity tests load.
-if ! ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1'; then
+# ldconfig lives in /sbin (not on a normal user's PATH); its whole listing is read first so grep -q cannot SIGPIPE it.
+if ! { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true; } | grep 'libgomp\.so\.1' >/dev/null; then
   command -v apt-get >/dev/null || die "libgomp.so.1 (GNU OpenMP) not found and apt-get is missing. Install your distribution's libgomp1."
   echo "cortex1: installing libgomp1 from Debian's packages..."
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

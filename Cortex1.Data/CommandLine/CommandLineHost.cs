@@ -39,7 +39,25 @@ public static class CommandLineHost
         using var signals = CancelOnInterrupt(cancel);
         // ProcessTerminationTimeout null: the library leaves the signals to CancelOnInterrupt, instead of ending the
         // process two seconds after one, in the middle of a step.
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null }, cancel.Token);
+        // The library's own exception handler would turn a cancellation into exit 1 with nothing said: a command that
+        // does not handle its stop itself still ends as interrupted (130), and any other failure as one line (1).
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = stdout, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false,
+            }, cancel.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await stderr.WriteLineAsync("Interrupted.");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 
     private static IDisposable CancelOnInterrupt(CancellationTokenSource stop)

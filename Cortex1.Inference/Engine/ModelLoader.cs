@@ -32,7 +32,11 @@ public sealed partial class ModelLoader(
             LogLoading(logger, folder, _options.Quantization, _options.DType ?? "default", _options.Device ?? "auto");
             var progress = new Progress<string>(message => { host.Report($"loading: {message}"); LogProgress(logger, message); });
             var model = await Task.Run(() => LanguageModel.Load(folder, load, progress), stoppingToken);
-            var name = string.IsNullOrWhiteSpace(_options.ModelName) ? model.Name : _options.ModelName;
+            // The embedded baby model's folder name carries a build hash; clients see its stable name.
+            var name = !string.IsNullOrWhiteSpace(_options.ModelName) ? _options.ModelName
+                : Path.GetFileName(folder).StartsWith(BabyModel.Name, StringComparison.Ordinal) && _options.Embedded == BabyModel.Name
+                    && string.IsNullOrWhiteSpace(_options.Model) && string.IsNullOrWhiteSpace(_options.ModelBlob) ? BabyModel.Name
+                : model.Name;
             LogLoaded(logger, name, model.LoadTime.TotalSeconds, model.LoadPeakBytes / (1024.0 * 1024), Environment.WorkingSet / (1024.0 * 1024),
                 model.ContextLength, model.DType.ToString(), model.Device.type.ToString());
             host.Loaded(model, name);

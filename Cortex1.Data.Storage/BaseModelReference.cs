@@ -39,7 +39,12 @@ public sealed record BaseModelReference
 
     public bool IsEmbedded => Embedded is not null;
 
-    public static BaseModelReference Blob(string prefix) => new(prefix.Trim('/'), null);
+    /// <summary>A blob prefix, given bare (<c>microsoft/phi-4</c>) or as a reference (<c>models/microsoft/phi-4</c>).</summary>
+    public static BaseModelReference Blob(string prefix)
+    {
+        prefix = prefix.Trim('/');
+        return new(prefix.StartsWith(BlobContainers.Models + "/", StringComparison.Ordinal) ? prefix[(BlobContainers.Models.Length + 1)..] : prefix, null);
+    }
 
     public static BaseModelReference Local(string folder) => new(null, folder);
 

@@ -186,6 +186,7 @@ public static class TrainCli
             if (job.Status == JobStatus.Succeeded)
             {
                 await stdout.WriteLineAsync($"'{request.Name}' was trained already (job {id}): {job.Result?.RootElement}. Pick another --name to train again.");
+                await stdout.WriteLineAsync(TrainingSummary.KeyValueLine(id, 0, job.Result?.RootElement));   // scripts read the same last line
                 return ExitCodes.Ok;
             }
             if (await queue.ClaimAsync(id, worker, TrainingRunRequest.JobKind, ct: ct) is not { } resumed)

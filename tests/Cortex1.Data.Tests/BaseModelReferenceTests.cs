@@ -23,6 +23,13 @@ public class BaseModelReferenceTests
         Assert.Equal(text.TrimEnd('/'), reference.ToString());
     }
 
+    [Theory]
+    [InlineData("microsoft/phi-4")]
+    [InlineData("models/microsoft/phi-4")]   // Inference:ModelBlob given as the Trainer spells it
+    [InlineData("/microsoft/phi-4/")]
+    public void A_blob_prefix_reads_the_same_bare_or_as_a_reference(string prefix) =>
+        Assert.Equal("microsoft/phi-4", BaseModelReference.Blob(prefix).BlobPrefix);
+
     [Fact]
     public async Task Says_what_is_missing_and_mirrors_what_is_there()
     {

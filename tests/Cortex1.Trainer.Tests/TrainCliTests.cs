@@ -81,6 +81,8 @@ public sealed class TrainCliTests : IDisposable
         (code, stdout, _) = await Run(Train(name, dataset, 2), db.ConnectionString);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("was trained already", stdout);
+        Assert.StartsWith("job=", stdout.TrimEnd().Split('\n')[^1]);   // a rerun ends with the same key=value line
+        Assert.Contains("eval_reward_after=", stdout.TrimEnd().Split('\n')[^1]);
     }
 
     [Fact]

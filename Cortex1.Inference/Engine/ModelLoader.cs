@@ -33,10 +33,9 @@ public sealed partial class ModelLoader(
             var progress = new Progress<string>(message => { host.Report($"loading: {message}"); LogProgress(logger, message); });
             var model = await Task.Run(() => LanguageModel.Load(folder, load, progress), stoppingToken);
             // The embedded baby model's folder name carries a build hash; clients see its stable name.
-            var name = !string.IsNullOrWhiteSpace(_options.ModelName) ? _options.ModelName
-                : Path.GetFileName(folder).StartsWith(BabyModel.Name, StringComparison.Ordinal) && _options.Embedded == BabyModel.Name
-                    && string.IsNullOrWhiteSpace(_options.Model) && string.IsNullOrWhiteSpace(_options.ModelBlob) ? BabyModel.Name
-                : model.Name;
+            var servesBaby = string.IsNullOrWhiteSpace(_options.Model) && string.IsNullOrWhiteSpace(_options.ModelBlob)
+                && string.IsNullOrWhiteSpace(_options.RandomShape) && _options.Embedded == BabyModel.Name;
+            var name = !string.IsNullOrWhiteSpace(_options.ModelName) ? _options.ModelName : servesBaby ? BabyModel.Name : model.Name;
             LogLoaded(logger, name, model.LoadTime.TotalSeconds, model.LoadPeakBytes / (1024.0 * 1024), Environment.WorkingSet / (1024.0 * 1024),
                 model.ContextLength, model.DType.ToString(), model.Device.type.ToString());
             host.Loaded(model, name);

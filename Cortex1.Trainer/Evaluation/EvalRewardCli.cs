@@ -6,8 +6,8 @@ using Cortex1.Data.Storage;
 using Cortex1.Domain;
 using Cortex1.Model;
 using Cortex1.Model.Baby;
+using Cortex1.Trainer.Runs;
 using Cortex1.Model.Loading;
-using Cortex1.Model.Tiny;
 using Cortex1.Rewards;
 using Cortex1.Trainer.Pretrain;
 
@@ -50,13 +50,9 @@ public static class EvalRewardCli
                 eval = await PretrainRunner.ReadAsync(blobs, parse.GetValue(dataset)!, parse.GetValue(version)!, "eval.jsonl", ct);
             }
             if (parse.GetValue(limit) is { } n) eval = [.. eval.Take(n)];
-            var cache = Path.Combine(Path.GetTempPath(), "cortex1", "trainer");
-            var folder = parse.GetValue(model) switch
-            {
-                BabyModel.Name => EmbeddedBaby.Folder(cache),
-                "tiny" => TinyModel.Embedded(cache),
-                var path => CommandLineHost.ResolveUserPath(path!),
-            };
+            var reference = BaseModelReference.Parse(parse.GetValue(model)!);
+            var folder = EmbeddedModels.FolderOf(reference, new TrainerOptions().CacheFolder)
+                ?? CommandLineHost.ResolveUserPath(parse.GetValue(model)!);
             using var lm = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
             string? name = null;
             if (parse.GetValue(adapter) is { } a)

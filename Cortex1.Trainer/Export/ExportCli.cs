@@ -1,12 +1,11 @@
 using System.CommandLine;
 using Cortex1.Data.CommandLine;
 using Cortex1.Data.Storage;
-using Cortex1.Model.Baby;
 using Cortex1.Model.Export;
 using Cortex1.Model.Lora;
-using Cortex1.Model.Tiny;
 using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.Trainer.Hub;
+using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer.Export;
 
@@ -56,8 +55,7 @@ public static class ExportCli
     static async Task<string> ResolveBaseModelAsync(CliStorage storage, string text, CancellationToken ct)
     {
         var reference = BaseModelReference.Parse(text);
-        if (reference.IsTiny) return TinyModel.Embedded(storage.CacheFolder);
-        if (reference.Embedded == BabyModel.Name) return EmbeddedBaby.Folder(storage.CacheFolder);
+        if (EmbeddedModels.FolderOf(reference, storage.CacheFolder) is { } embedded) return embedded;
         if (reference.Folder is { } typed)
             return BaseModelReference.IsModelFolder(CommandLineHost.ResolveUserPath(typed)) ? CommandLineHost.ResolveUserPath(typed)
                 : throw new ArgumentException($"The base model '{typed}' is not a Hugging Face model folder (no {BaseModelReference.ConfigFile}); use {BaseModelReference.Forms}.");

@@ -1,4 +1,3 @@
-using Cortex1.Model.Baby;
 using System.Runtime.InteropServices;
 using Cortex1.Domain;
 using Cortex1.Data.Jobs;
@@ -8,7 +7,6 @@ using Cortex1.Model.Chat;
 using Cortex1.Model.Diagnostics;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Lora;
-using Cortex1.Model.Tiny;
 using Cortex1.Rewards;
 using Cortex1.Trainer.Grpo;
 using Microsoft.Extensions.Options;
@@ -208,8 +206,7 @@ public sealed partial class TrainingRunHandler(
     private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
     {
         var reference = BaseModelReference.Parse(baseModel);
-        if (reference.IsTiny) return await Task.Run(() => TinyModel.Embedded(options.Value.CacheFolder), ct);
-        if (reference.Embedded == BabyModel.Name) return await Task.Run(() => EmbeddedBaby.Folder(options.Value.CacheFolder), ct);
+        if (reference.IsEmbedded) return await Task.Run(() => EmbeddedModels.FolderOf(reference, options.Value.CacheFolder)!, ct);
         try
         {
             return await reference.LocalFolderAsync(mirror, options.Value.CacheFolder, ct);

@@ -6,8 +6,15 @@ using System.Text.RegularExpressions;
 namespace Cortex1.Inference.Tests;
 
 /// <summary>The Prometheus scrape endpoint: off by default, behind the API key, and showing the serving metrics.</summary>
+/// <remarks>
+/// Alone, after the parallel tests: OpenTelemetry listens to meters by name process-wide, so a server another test runs at
+/// the same time would add its own series of the same metrics to this server's scrape.
+/// </remarks>
+[Collection(Isolated)]
 public sealed partial class PrometheusTests
 {
+    public const string Isolated = "metrics, alone";
+
     [Fact]
     public async Task Metrics_are_scraped_with_the_api_key_and_show_queue_tokens_and_rejections()
     {
@@ -56,3 +63,6 @@ public sealed partial class PrometheusTests
     [GeneratedRegex(@"(?m)^([a-z0-9_]+)\{([^}]*)\} ([0-9.eE+-]+)")]
     private static partial Regex SampleLine();
 }
+
+[CollectionDefinition(PrometheusTests.Isolated, DisableParallelization = true)]
+public sealed class MetricsCollection;

@@ -22,20 +22,16 @@ public sealed class Evaluator(RewardSystem rewards, EvalSettings? settings = nul
         var ex = a.Example;
         var reward = rewards.Score(a.Answer, new RewardContext(ex.Market, ex.Kind));
         var chains = ex.Market.Series.Select(s => s.Chain).ToList();
-        var stated = ForecastExtractor.Extract(a.Answer, ex.Chain, chains);
+        var (stated, usable) = UsableForecasts.Of(ex, a.Answer);
 
         var model = new List<ScoredForecast>();
         var baselines = new Dictionary<string, List<ScoredForecast>> { [B.Persistence] = [], [B.Drift] = [], [B.RandomWalk] = [] };
-        int usable = 0;
-        foreach (var f in stated)
+        foreach (var u in usable)
         {
-            var window = Closes(ex, f.Asset);
-            if (window is null || !ScoredForecast.Usable(f, window[^1])) continue;
-            usable++;
-            var end = ex.Market.Find(f.Asset)!.End;
-            if (realised.Close(f.Asset, end.AddDays(f.HorizonDays)) is not { } y) continue;   // not due yet within the stored data
-            model.Add(ScoredForecast.Of(f, window[^1], y));
-            AddBaselines(baselines, window, f.Asset, f.HorizonDays, f.Level, y);
+            var f = u.Forecast;
+            if (realised.Close(f.Asset, u.Due) is not { } y) continue;   // not due yet within the stored data
+            model.Add(ScoredForecast.Of(f, u.LastClose, y));
+            AddBaselines(baselines, u.Window, f.Asset, f.HorizonDays, f.Level, y);
         }
 
         var standard = new Dictionary<string, List<ScoredForecast>> { [B.Persistence] = [], [B.Drift] = [], [B.RandomWalk] = [] };
@@ -56,7 +52,7 @@ public sealed class Evaluator(RewardSystem rewards, EvalSettings? settings = nul
                 hold = Backtester.Run(TradePlan.BuyAndHold(plan.HorizonDays), path, Settings.CostBps);
             }
         }
-        return new AnswerResult(a, reward, stated, usable, model,
+        return new AnswerResult(a, reward, stated, usable.Count, model,
             baselines.ToDictionary(k => k.Key, k => (IReadOnlyList<ScoredForecast>)k.Value),
             standard.ToDictionary(k => k.Key, k => (IReadOnlyList<ScoredForecast>)k.Value),
             recommendations, strategy, hold);
@@ -92,10 +88,5 @@ public sealed class Evaluator(RewardSystem rewards, EvalSettings? settings = nul
         if (level is { } l) into[B.RandomWalk].Add(ScoredForecast.Of(B.RandomWalkOf(window, asset, h, l), last, y));
     }
 
-    /// <summary>The prompt window's closes of <paramref name="chain"/> (what the model saw), or null when it has none.</summary>
-    private static IReadOnlyList<double>? Closes(TrainingExample ex, string chain)
-    {
-        var closes = ex.Market.Find(chain)?.Days.Select(d => d.Get(MetricNames.CloseUsd)).Where(c => c is > 0).Select(c => c!.Value).ToList();
-        return closes is { Count: >= 2 } ? closes : null;
-    }
+    private static IReadOnlyList<double>? Closes(TrainingExample ex, string chain) => UsableForecasts.Closes(ex, chain);
 }

@@ -1,5 +1,6 @@
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Market;
+using Cortex1.Data.Tracking;
 using Cortex1.Ingest.Flipside;
 using Cortex1.Ingest.Pipeline;
 using Cortex1.Ingest.Runs;
@@ -12,6 +13,7 @@ public static class IngestExtensions
     public static IServiceCollection AddIngestCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMarketStore();
+        services.AddTrackingStore();   // the ingestor scores tracked forecasts once their day is stored
         services.AddFlipsideClient(configuration);
         services.AddSingleton<MarketIngestor>();
         return services;

@@ -1,5 +1,6 @@
 using Cortex1.Data.Rewards;
 using Cortex1.Data.Jobs;
+using Cortex1.Data.Tracking;
 using Cortex1.Rewards;
 using Cortex1.Trainer.Runs;
 
@@ -12,6 +13,7 @@ public static class TrainerExtensions
     {
         builder.Services.Configure<TrainerOptions>(builder.Configuration.GetSection("Trainer"));
         builder.Services.AddSingleton<TrainingStore>();
+        builder.Services.AddTrackingStore();
         builder.Services.AddSingleton(RewardConfiguration.System(builder.Configuration));
         builder.Services.AddJobHandler<TrainingRunHandler>();
         builder.Services.AddJobHandler<Pretrain.PretrainHandler>();

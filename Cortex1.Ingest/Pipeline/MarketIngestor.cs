@@ -1,5 +1,6 @@
 using Cortex1.Domain;
 using Cortex1.Data.Market;
+using Cortex1.Data.Tracking;
 using Cortex1.Ingest.Conditions;
 using Cortex1.Ingest.Embedded;
 using Cortex1.Ingest.Flipside;
@@ -27,7 +28,7 @@ public sealed record IngestSummary(IReadOnlyList<string> Chains, DateOnly? From,
 /// around them, recomputes derived metrics and labels, and upserts one transaction per chain.
 /// </summary>
 public sealed partial class MarketIngestor(
-    MarketStore store, FlipsideClient flipside, IOptions<FlipsideOptions> flipsideOptions, ILogger<MarketIngestor> logger)
+    MarketStore store, TrackingStore tracking, FlipsideClient flipside, IOptions<FlipsideOptions> flipsideOptions, ILogger<MarketIngestor> logger)
 {
     /// <summary>
     /// The longest look-back of any derived metric (30 log returns need 31 days; 7-day window
@@ -112,8 +113,26 @@ public sealed partial class MarketIngestor(
             await Report(progress, new("store", i + 1, derived.Count, $"{series.Chain}: done"), ct);
         }
         LogStored(logger, incoming.Sum(s => s.Days.Count), rows, first, last);
+        await ScoreTrackedForecastsAsync(ct);
         return new IngestSummary([.. incoming.Select(s => s.Chain).Distinct()], first, last,
             incoming.Sum(s => s.Days.Count), rows, labels);
+    }
+
+    /// <summary>
+    /// Scores the tracked forecasts (Cortex1.Data's <see cref="TrackingStore"/>) that the closes just stored make due.
+    /// The days are stored by then, so a scoring failure is logged, not the ingest's: the next ingest or the Trainer's
+    /// <c>track score</c> scores them (scoring is idempotent).
+    /// </summary>
+    private async Task ScoreTrackedForecastsAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (await tracking.ScoreDueAsync(ct) is > 0 and var scored) LogScored(logger, scored);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogScoringFailed(logger, e);
+        }
     }
 
     /// <summary>Stored days overlaid with incoming raw metrics (incoming wins per metric).</summary>
@@ -136,6 +155,12 @@ public sealed partial class MarketIngestor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flipside {Chain}: {Status}")]
     private static partial void LogQueryStatus(ILogger logger, string chain, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scored {Count} tracked forecast(s) now due")]
+    private static partial void LogScored(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scoring the tracked forecasts now due failed; the next ingest or `track score` retries")]
+    private static partial void LogScoringFailed(ILogger logger, Exception e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stored {RawDays} raw days ({Rows} rows written) for {First}…{Last}")]
     private static partial void LogStored(ILogger logger, int rawDays, int rows, DateOnly first, DateOnly last);

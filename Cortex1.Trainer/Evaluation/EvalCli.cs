@@ -6,6 +6,7 @@ using Cortex1.Data.Market;
 using Cortex1.Data.Migrations;
 using Cortex1.Data.Rewards;
 using Cortex1.Data.Storage;
+using Cortex1.Data.Tracking;
 using Cortex1.Evaluation;
 using Cortex1.ServiceDefaults.CommandLine;
 
@@ -57,16 +58,8 @@ public static class EvalCli
             return await WithHost(stderr, settings, ct, async (services, configuration, token) =>
             {
                 var name = parse.GetValue(model)!;
-                var url = parse.GetValue(endpoint) ?? configuration["Eval:Endpoint"] ?? DefaultEndpoint;
-                IAnswerSource source;
-                if (name == DatasetAnswers.ModelName) source = new DatasetAnswers();
-                else if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                {
-                    await stderr.WriteLineAsync($"error: --endpoint '{url}' is not an http(s) URL.");
+                if (await SourceAsync(services, configuration, name, parse.GetValue(endpoint), parse.GetValue(maxTokens), stderr) is not { } source)
                     return ExitCodes.BadInput;
-                }
-                else source = new ChatEndpoint(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), uri, name,
-                    parse.GetValue(maxTokens), configuration["Eval:ApiKey"]);
                 var request = new EvalRequest(name, source.Endpoint, parse.GetValue(dataset)!, parse.GetValue(version)!, split_,
                     parse.GetValue(maxTokens), parse.GetValue(cost));
                 var blob = $"{BlobContainers.Datasets}/{EvalRunner.SplitBlob(request.Dataset, request.Version, request.Split)}";
@@ -114,8 +107,27 @@ public static class EvalCli
 
     public const string HttpClientName = "eval";
 
-    private static Task<int> WithHost(TextWriter stderr, IReadOnlyDictionary<string, string?>? settings, CancellationToken ct,
-        Func<IServiceProvider, IConfiguration, CancellationToken, Task<int>> body)
+    /// <summary>
+    /// Who answers: the data set's own answers for <c>teacher</c>, else the OpenAI-compatible server at --endpoint (else
+    /// Eval:Endpoint, else <see cref="DefaultEndpoint"/>); null, with the error printed, when that is not an http(s) URL.
+    /// </summary>
+    internal static async Task<IAnswerSource?> SourceAsync(IServiceProvider services, IConfiguration configuration, string model, string? endpoint,
+        int maxTokens, TextWriter stderr)
+    {
+        if (model == DatasetAnswers.ModelName) return new DatasetAnswers();
+        var url = endpoint ?? configuration["Eval:Endpoint"] ?? DefaultEndpoint;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            await stderr.WriteLineAsync($"error: --endpoint '{url}' is not an http(s) URL.");
+            return null;
+        }
+        return new ChatEndpoint(services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName), uri, model, maxTokens,
+            configuration["Eval:ApiKey"]);
+    }
+
+    /// <summary>The host of the evaluation commands (eval, track): PostgreSQL, blobs, the stores and the model's HTTP client.</summary>
+    internal static Task<int> WithHost(TextWriter stderr, IReadOnlyDictionary<string, string?>? settings, CancellationToken ct,
+        Func<IServiceProvider, IConfiguration, CancellationToken, Task<int>> body, string interrupted = "Interrupted; nothing was stored for this evaluation.")
     {
         var builder = CommandLineHost.CreateBuilder(typeof(EvalCli));
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
@@ -128,6 +140,8 @@ public static class EvalCli
                 b.Services.AddSingleton<EvalStore>();
                 b.Services.AddSingleton(RewardConfiguration.System(b.Configuration));
                 b.Services.AddSingleton<EvalRunner>();
+                b.Services.AddTrackingStore();
+                b.Services.AddSingleton<TrackRunner>();
                 // A model may think for minutes: long attempts, few retries on 429/5xx (honouring Retry-After), a breaker.
                 b.Services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).AddStandardResilienceHandler(o =>
                 {
@@ -138,7 +152,7 @@ public static class EvalCli
                 });
             },
             Work = (services, token) => body(services, services.GetRequiredService<IConfiguration>(), token),
-            Interrupted = "Interrupted; nothing was stored for this evaluation.",
+            Interrupted = interrupted,
             ExitCodeOf = e => e is EvalEndpointException or HttpRequestException or Polly.Timeout.TimeoutRejectedException
                 or Polly.CircuitBreaker.BrokenCircuitException or InvalidDataException or System.Text.Json.JsonException
                 ? ExitCodes.Failed : null,

@@ -101,6 +101,17 @@ public sealed class EvalStore(NpgsqlDataSource db)
         };
     }
 
+    /// <summary>The answers of run <paramref name="runId"/>, by example id.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> AnswersAsync(long runId, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("SELECT example_id, answer FROM eval_answers WHERE run_id = @id");
+        cmd.Parameters.AddWithValue("id", runId);
+        var answers = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) answers[r.GetString(0)] = r.GetString(1);
+        return answers;
+    }
+
     /// <summary>A run by id (a number), else the latest run of the model so named.</summary>
     public async Task<EvalRunRow?> FindAsync(string idOrModel, CancellationToken ct)
     {

@@ -13,8 +13,9 @@ public static class BlobContainers
     public const string Models = "models";
     public const string Adapters = "adapters";
     public const string Reports = "reports";
+    public const string Exports = "exports";
 
-    public static IReadOnlyList<string> All { get; } = [Datasets, Models, Adapters, Reports];
+    public static IReadOnlyList<string> All { get; } = [Datasets, Models, Adapters, Reports, Exports];
 }
 
 /// <summary>One stored file as listed.</summary>

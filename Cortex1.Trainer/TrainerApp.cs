@@ -1,5 +1,6 @@
 using Cortex1.Data;
 using Cortex1.Trainer.Evaluation;
+using Cortex1.Trainer.Export;
 using Cortex1.Trainer.Pretrain;
 using Cortex1.Trainer.Runs;
 
@@ -20,6 +21,7 @@ public static class TrainerApp
         app.MapTrainingApi();
         app.MapPretrainApi();
         app.MapTrackRecordApi();
+        app.MapExportApi();
         return app;
     }
 }

@@ -17,6 +17,7 @@ public static class TrainerExtensions
         builder.Services.AddSingleton(RewardConfiguration.System(builder.Configuration));
         builder.Services.AddJobHandler<TrainingRunHandler>();
         builder.Services.AddJobHandler<Pretrain.PretrainHandler>();
+        builder.Services.AddJobHandler<Export.ExportHandler>();
         return builder;
     }
 }

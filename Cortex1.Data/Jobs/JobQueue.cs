@@ -190,6 +190,20 @@ public sealed class JobQueue(NpgsqlDataSource db)
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// Cancels a job that has not finished: a queued one is never claimed; a running one's worker has its next
+    /// heartbeat and lease renewal refused, stops, and can write nothing more. False when the job had already ended.
+    /// </summary>
+    public async Task<bool> CancelAsync(long id, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'canceled', finished_at = now(), updated_at = now(), lease_until = NULL
+            WHERE id = @id AND status IN ('queued', 'running')
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<Job?> GetAsync(long id, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"SELECT {Columns} FROM jobs WHERE id = @id");

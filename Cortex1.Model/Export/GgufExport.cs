@@ -37,8 +37,9 @@ public static class GgufExport
         return requested == GgufType.Q4_0 && ggufName == "output.weight" ? GgufType.Q8_0 : requested;
     }
 
-    /// <summary>Writes the file; returns the vocabulary it holds.</summary>
-    public static GgufVocab Write(HfCheckpoint ck, string path, GgufType type, string? name = null)
+    /// <summary>Writes the file (see <see cref="GgufWriter.Write"/>: complete or absent); returns the vocabulary it holds.</summary>
+    public static GgufVocab Write(HfCheckpoint ck, string path, GgufType type, string? name = null, Action<int, int>? tensorWritten = null,
+        CancellationToken ct = default)
     {
         var c = ck.Config;
         var arch = c.ModelType;
@@ -77,7 +78,7 @@ public static class GgufExport
             var factors = RopeFactors(c);
             w.Tensor("rope_freqs.weight", [factors.Length], GgufType.F32, s => s.Write(GgufQuant.Encode(GgufType.F32, factors)));
         }
-        w.Write(path);
+        w.Write(path, tensorWritten, ct);
         return vocab;
     }
 

@@ -63,7 +63,31 @@ public sealed class GgufWriter
 
     static long Align(long n) => (n + Alignment - 1) / Alignment * Alignment;
 
-    public void Write(string path)
+    /// <summary>The name a file is written under until it is complete.</summary>
+    public static string PartialName(string path) => path + ".partial";
+
+    /// <summary>
+    /// Writes the file under <see cref="PartialName"/> and renames it to <paramref name="path"/> once complete, so a
+    /// reader of <paramref name="path"/> (llama.cpp, Ollama) never sees a truncated file: a cancelled or failed write
+    /// deletes the partial file. <paramref name="tensorWritten"/> hears (tensors written, tensor count) after each
+    /// tensor, and may throw to stop the write (a job that was cancelled); <paramref name="ct"/> is checked before each.
+    /// </summary>
+    public void Write(string path, Action<int, int>? tensorWritten = null, CancellationToken ct = default)
+    {
+        var partial = PartialName(path);
+        try
+        {
+            WriteTo(partial, tensorWritten, ct);
+            File.Move(partial, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(partial);
+            throw;
+        }
+    }
+
+    void WriteTo(string path, Action<int, int>? tensorWritten, CancellationToken ct)
     {
         using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using (var w = new BinaryWriter(fs, Encoding.UTF8, leaveOpen: true))
@@ -87,13 +111,16 @@ public sealed class GgufWriter
         }
         Pad(fs, Align(fs.Position) - fs.Position);
         var dataStart = fs.Position;
+        var done = 0;
         foreach (var (name, ne, type, write) in _tensors)
         {
+            ct.ThrowIfCancellationRequested();
             var begin = fs.Position;
             write(fs);
             var expected = GgufQuant.ByteSize(type, ne.Aggregate(1L, (a, b) => a * b));
             if (fs.Position - begin != expected) throw new InvalidOperationException($"Tensor '{name}' wrote {fs.Position - begin} bytes, expected {expected}.");
             Pad(fs, Align(fs.Position - dataStart) - (fs.Position - dataStart));
+            tensorWritten?.Invoke(++done, _tensors.Count);
         }
     }
 

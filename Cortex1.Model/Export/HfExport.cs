@@ -20,10 +20,34 @@ public static class HfExport
         _ => throw new ArgumentException($"The hf format takes --type f32 or bf16, not '{s}'."),
     };
 
-    public static void Write(HfCheckpoint ck, string folder, ScalarType dtype)
+    /// <summary>
+    /// Writes the folder's files into <c>{folder}.partial</c> first and moves them into <paramref name="folder"/> once
+    /// all are written (config.json last: a folder with a config is complete to its readers), so a cancelled or failed
+    /// export leaves no truncated shard there; the staging folder is deleted either way. <paramref name="shardWritten"/>
+    /// hears (shards written, shard count) and may throw to stop; <paramref name="ct"/> is checked before each tensor.
+    /// </summary>
+    public static void Write(HfCheckpoint ck, string folder, ScalarType dtype, Action<int, int>? shardWritten = null, CancellationToken ct = default)
+    {
+        var staging = Path.TrimEndingDirectorySeparator(folder) + ".partial";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        try
+        {
+            WriteTo(ck, staging, dtype, shardWritten, ct);
+            Directory.CreateDirectory(folder);
+            var files = Directory.GetFiles(staging).OrderBy(f => Path.GetFileName(f) == "config.json").ToList();
+            foreach (var f in files) File.Move(f, Path.Combine(folder, Path.GetFileName(f)), overwrite: true);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    static void WriteTo(HfCheckpoint ck, string folder, ScalarType dtype, Action<int, int>? shardWritten, CancellationToken ct)
     {
         Directory.CreateDirectory(folder);
         long total = 0;
+        var shards = 0;
         foreach (var file in ck.Files)
         {
             using var source = new SafeTensorsFile(file);
@@ -32,6 +56,7 @@ public static class HfExport
             {
                 foreach (var name in source.Tensors.Keys)
                 {
+                    ct.ThrowIfCancellationRequested();
                     using var t = ck.Read(name);
                     tensors.Add((name, t.to(dtype)));
                     total += tensors[^1].Item2.NumberOfElements * tensors[^1].Item2.ElementSize;
@@ -42,6 +67,7 @@ public static class HfExport
             {
                 foreach (var (_, t) in tensors) t.Dispose();
             }
+            shardWritten?.Invoke(++shards, ck.Files.Count);
         }
         var index = Path.Combine(ck.Folder, SafeTensors.IndexFile);
         if (File.Exists(index))

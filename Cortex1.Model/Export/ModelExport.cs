@@ -6,8 +6,13 @@ public sealed record ExportRequest(string ModelFolder, string? AdapterFolder, st
 /// <summary>The export entry point: opens the checkpoint (adapter merged) and writes the requested format.</summary>
 public static class ModelExport
 {
-    /// <summary>Returns the paths written.</summary>
-    public static IReadOnlyList<string> Run(ExportRequest r, IProgress<string>? progress = null)
+    /// <summary>
+    /// Returns the paths written. A cancelled or failed export leaves no partial .gguf or shard where the finished
+    /// one would be (each is written under a temporary name and renamed when complete). <paramref name="written"/>
+    /// hears (tensors or shards done, their count) and may throw to stop the export.
+    /// </summary>
+    public static IReadOnlyList<string> Run(ExportRequest r, IProgress<string>? progress = null, CancellationToken ct = default,
+        Action<int, int>? written = null)
     {
         using var ck = new HfCheckpoint(r.ModelFolder, r.AdapterFolder);
         var name = r.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.ModelFolder)));
@@ -22,7 +27,7 @@ public static class ModelExport
                 var folder = Path.GetDirectoryName(file)!;
                 Directory.CreateDirectory(folder);
                 progress?.Report($"Writing {file} ({ck.Config.ModelType}, {type}{(r.AdapterFolder is null ? "" : ", adapter merged")})");
-                var vocab = GgufExport.Write(ck, file, type, name);
+                var vocab = GgufExport.Write(ck, file, type, name, written, ct);
                 var modelfile = Path.Combine(folder, "Modelfile");
                 var eos = GgufExport.SpecialIds(ck, vocab).Eos;
                 var stops = ck.Config.EosTokenIds.Append(eos ?? -1).Where(i => i >= 0 && i < vocab.Tokens.Count && vocab.Types[i] == GgufVocab.Control).Select(i => vocab.Tokens[i]);
@@ -31,7 +36,7 @@ public static class ModelExport
             }
             case "hf":
                 progress?.Report($"Writing {r.Output} ({ck.Config.ModelType}, {r.Type}{(r.AdapterFolder is null ? "" : ", adapter merged")})");
-                HfExport.Write(ck, Path.GetFullPath(r.Output), HfExport.ParseDType(r.Type));
+                HfExport.Write(ck, Path.GetFullPath(r.Output), HfExport.ParseDType(r.Type), written, ct);
                 return [Path.GetFullPath(r.Output)];
             default:
                 throw new ArgumentException($"Unknown export format '{r.Format}'; use gguf or hf.");

@@ -2,10 +2,8 @@ using System.CommandLine;
 using Cortex1.Data.CommandLine;
 using Cortex1.Data.Storage;
 using Cortex1.Model.Export;
-using Cortex1.Model.Lora;
 using Cortex1.ServiceDefaults.CommandLine;
 using Cortex1.Trainer.Hub;
-using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer.Export;
 
@@ -32,11 +30,12 @@ public static class ExportCli
             try
             {
                 var storage = new CliStorage(typeof(ExportCli));
-                var model = await ResolveBaseModelAsync(storage, parse.GetValue(baseModel)!, ct);
-                var adapterFolder = parse.GetValue(adapter) is { } a ? await ResolveAdapterAsync(storage, a, ct) : null;
+                var model = await ExportInputs.BaseModelFolderAsync(storage.Blobs, storage.CacheFolder, parse.GetValue(baseModel)!, ct);
+                var adapterFolder = parse.GetValue(adapter) is { } a ? await ExportInputs.AdapterFolderAsync(storage.Blobs, storage.CacheFolder, a, ct) : null;
                 var request = new ExportRequest(model, adapterFolder, parse.GetValue(format)!, parse.GetValue(type) ?? (parse.GetValue(format) == "hf" ? "bf16" : "f16"), CliStorage.OutputPath(parse.GetValue(path)!), parse.GetValue(name));
                 var progress = new Progress<string>(m => stdout.WriteLine(m));
-                var written = await Task.Run(() => ModelExport.Run(request, progress), ct);
+                // The token reaches the writer: Ctrl+C stops it between tensors and removes the partial file before exit 130.
+                var written = await Task.Run(() => ModelExport.Run(request, progress, ct), ct);
                 foreach (var f in written) await stdout.WriteLineAsync($"wrote {f}");
                 if (request.Format == "gguf")
                     await stdout.WriteLineAsync($"next: ollama create {Path.GetFileNameWithoutExtension(written[0])} -f {written[1]}   (or llama-cli -m {written[0]})");
@@ -49,24 +48,5 @@ public static class ExportCli
             }
         });
         return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 export.") { command }, args, stdout, stderr);
-    }
-
-    /// <summary>The base-model reference as the train command takes it (<see cref="BaseModelReference"/>), resolved to a local folder.</summary>
-    static async Task<string> ResolveBaseModelAsync(CliStorage storage, string text, CancellationToken ct)
-    {
-        var reference = BaseModelReference.Parse(text);
-        if (EmbeddedModels.FolderOf(reference, storage.CacheFolder) is { } embedded) return embedded;
-        if (reference.Folder is { } typed)
-            return BaseModelReference.IsModelFolder(CommandLineHost.ResolveUserPath(typed)) ? CommandLineHost.ResolveUserPath(typed)
-                : throw new ArgumentException($"The base model '{typed}' is not a Hugging Face model folder (no {BaseModelReference.ConfigFile}); use {BaseModelReference.Forms}.");
-        try { return await reference.LocalFolderAsync(new BlobMirror(storage.Blobs()), storage.CacheFolder, ct); }
-        catch (DirectoryNotFoundException e) { throw new ArgumentException(e.Message, e); }
-    }
-
-    static async Task<string> ResolveAdapterAsync(CliStorage storage, string reference, CancellationToken ct)
-    {
-        var folder = CommandLineHost.ResolveUserPath(reference);
-        if (File.Exists(Path.Combine(folder, PeftFormat.ConfigFile))) return folder;
-        return await new BlobMirror(storage.Blobs()).MirrorAsync(BlobContainers.Adapters, reference, Path.Combine(storage.CacheFolder, "adapters", reference), ct);
     }
 }

@@ -1,3 +1,4 @@
+using Cortex1.Data.CommandLine;
 using Cortex1.Data.Rewards;
 using System.CommandLine;
 using System.Text.Json;
@@ -15,14 +16,17 @@ namespace Cortex1.Synth.Scoring;
 /// </summary>
 public static class RewardsCli
 {
-    public static Task<int> RunAsync(string[] args, IConfiguration configuration)
+    /// <param name="output">Where the commands' parse errors and messages go (default: the console).</param>
+    public static Task<int> RunAsync(string[] args, IConfiguration configuration, TextWriter? output = null, TextWriter? error = null)
     {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
         RewardSystem system;
         try { system = RewardConfiguration.System(configuration); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             // Bad weights (negative, all zero, not a number) are a configuration error, not a crash.
-            Console.Error.WriteLine($"Invalid reward weights: {e.Message}");
+            stderr.WriteLine($"Invalid reward weights: {e.Message}");
             return Task.FromResult(2);
         }
         var rewards = () => system;
@@ -42,7 +46,8 @@ public static class RewardsCli
         var root = new RootCommand("Cortex1 reward system") { test, score, bench };
         // Configuration overrides (--Rewards:Weights:X=…) are read by the host's configuration, not by this parser.
         var commandArgs = args.Where(a => !a.StartsWith("--Rewards:", StringComparison.OrdinalIgnoreCase)).ToArray();
-        return root.Parse(commandArgs).InvokeAsync();
+        // An unknown subcommand or option is bad input (2), as in every other command.
+        return CommandLineHost.InvokeAsync(root, commandArgs, stdout, stderr);
     }
 
     private static int Test(RewardSystem rewards, bool verbose)

@@ -20,8 +20,10 @@ namespace Cortex1.Trainer.Evaluation;
 /// </summary>
 public static class EvalRewardCli
 {
-    public static Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
+        var stdout = output ?? Console.Out;
+        var stderr = error ?? Console.Error;
         var model = new Option<string>("--model") { Description = $"{BabyModel.Name} (embedded), tiny, or a local HF folder.", DefaultValueFactory = _ => BabyModel.Name };
         var adapter = new Option<string?>("--adapter") { Description = "A local PEFT adapter folder to evaluate on top of the model." };
         var dataset = new Option<string>("--dataset") { Description = "Data set whose eval.jsonl is scored.", DefaultValueFactory = _ => "cortex1-market-small" };
@@ -35,6 +37,20 @@ public static class EvalRewardCli
         };
         command.SetAction(async (parse, ct) =>
         {
+            try
+            {
+                return await Evaluate(parse, ct);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or System.Text.Json.JsonException or ArgumentException
+                                           or InvalidDataException)
+            {
+                // A missing file or folder, a line that is not an example, a model that is not one: bad input, nothing ran.
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        async Task<int> Evaluate(ParseResult parse, CancellationToken ct)
+        {
             IReadOnlyList<TrainingExample> eval;
             if (parse.GetValue(input) is { } file)
                 eval = [.. (await File.ReadAllLinesAsync(CommandLineHost.ResolveUserPath(file), ct)).Where(l => l.Length > 0).Select(DatasetJson.FromLine)];
@@ -43,7 +59,7 @@ public static class EvalRewardCli
                 var builder = CommandLineHost.CreateBuilder(typeof(EvalRewardCli));
                 if (CommandLineHost.MissingConnection(builder.Configuration, ConnectionNames.Blobs) is { } missing)
                 {
-                    await Console.Error.WriteLineAsync($"error: {missing}");
+                    await stderr.WriteLineAsync($"error: {missing}");
                     return ExitCodes.BadInput;
                 }
                 var blobs = new BlobStore(new Azure.Storage.Blobs.BlobServiceClient(builder.Configuration.GetConnectionString(ConnectionNames.Blobs)));
@@ -61,12 +77,12 @@ public static class EvalRewardCli
             }
             var result = HeldOutReward.Evaluate(lm, eval, new RewardSystem(), parse.GetValue(maxTokens), name, ct: ct);
             foreach (var (component, value) in result.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
-                Console.WriteLine($"  {component,-22} {value}");
-            Console.WriteLine($"held-out reward {result.Total} in {result.Seconds:F0} s; {result.TruncatedFraction:P0} of answers hit --max-tokens");
-            Console.WriteLine(FormattableString.Invariant(
+                stdout.WriteLine($"  {component,-22} {value}");
+            stdout.WriteLine($"held-out reward {result.Total} in {result.Seconds:F0} s; {result.TruncatedFraction:P0} of answers hit --max-tokens");
+            stdout.WriteLine(FormattableString.Invariant(
                 $"eval_reward={result.Total.Mean:F4} eval_reward_se={result.Total.StandardError:F4} n={result.Total.Count} completion_tokens_mean={result.MeanCompletionTokens:F0} truncated={result.TruncatedFraction:F2} seconds={result.Seconds:F0}"));
             return ExitCodes.Ok;
-        });
-        return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 held-out evaluation.") { command }, args, Console.Out, Console.Error);
+        }
+        return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 held-out evaluation.") { command }, args, stdout, stderr);
     }
 }

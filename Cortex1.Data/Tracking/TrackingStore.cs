@@ -157,6 +157,14 @@ public sealed class TrackingStore(NpgsqlDataSource db)
         return counts;
     }
 
+    /// <summary>The track record of every model (of <paramref name="model"/> when given), with the forecasts it is made of.</summary>
+    public async Task<(IReadOnlyList<TrackRecord> Records, IReadOnlyList<TrackedForecast> Forecasts)> TrackRecordAsync(string? model = null, CancellationToken ct = default)
+    {
+        var forecasts = await ListAsync(model, ct);
+        var answers = (await AnswersPerModelAsync(ct)).Where(a => model is null || a.Key == model).ToDictionary();
+        return (TrackRecord.Of(forecasts, answers), forecasts);
+    }
+
     private const string ForecastColumns =
         "f.id, f.asset, f.horizon_days, f.unit, f.point, f.lower_bound, f.upper_bound, f.level, f.direction, f.statement, f.last_close";
 

@@ -97,10 +97,7 @@ public static class TrackCli
 
     private static async Task<int> Show(IServiceProvider services, string? model, TextWriter stdout, string? keyLine, CancellationToken ct)
     {
-        var store = services.GetRequiredService<TrackingStore>();
-        var forecasts = await store.ListAsync(model, ct);
-        var answers = (await store.AnswersPerModelAsync(ct)).Where(a => model is null || a.Key == model).ToDictionary();
-        var records = TrackRecord.Of(forecasts, answers);
+        var (records, forecasts) = await services.GetRequiredService<TrackingStore>().TrackRecordAsync(model, ct);
         await stdout.WriteAsync(RecordTable(records));
         if (model is not null) await stdout.WriteAsync(ForecastTable(forecasts));
         await stdout.WriteLineAsync(keyLine ?? string.Join(' ',

@@ -25,9 +25,8 @@ public static class TrackRecordApi
     {
         app.MapGet("/api/evaluations/track-record", async (string? model, TrackingStore store, CancellationToken ct) =>
         {
-            var forecasts = await store.ListAsync(model, ct);
-            var answers = (await store.AnswersPerModelAsync(ct)).Where(a => model is null || a.Key == model).ToDictionary();
-            return Results.Ok(TrackRecord.Of(forecasts, answers).Select(TrackRecordView.From).ToList());
+            var (records, _) = await store.TrackRecordAsync(model, ct);
+            return Results.Ok(records.Select(TrackRecordView.From).ToList());
         }).WithTags("Evaluations");
         return app;
     }

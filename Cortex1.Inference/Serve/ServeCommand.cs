@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Cortex1.Inference.Engine;
 using Cortex1.ServiceDefaults.CommandLine;
 using Microsoft.AspNetCore.Connections;
@@ -34,6 +36,11 @@ public static class ServeCommand
             return ExitCodes.BadInput;
         }
 
+        if (PortInUse(options))
+        {
+            await stderr.WriteLineAsync(InUse(options));
+            return ExitCodes.BadInput;
+        }
         await using var app = InferenceApp.Build(options);
         try
         {
@@ -41,7 +48,7 @@ public static class ServeCommand
         }
         catch (IOException e) when (e.InnerException is AddressInUseException)
         {
-            await stderr.WriteLineAsync($"error: {options.Url} is in use by another program; choose another --port (or stop that program).");
+            await stderr.WriteLineAsync(InUse(options));
             return ExitCodes.BadInput;
         }
         var url = app.Urls.FirstOrDefault() ?? options.Url;
@@ -63,5 +70,34 @@ public static class ServeCommand
             await stopped;
         }
         return ExitCodes.Ok;
+    }
+
+    private static string InUse(ServeOptions options) =>
+        $"error: {options.Url} is in use by another program; choose another --port (or stop that program).";
+
+    /// <summary>
+    /// Whether something already listens where the server would, checked before the model starts loading (Kestrel finds
+    /// out only after the background services started). Names other than localhost are left to Kestrel.
+    /// </summary>
+    private static bool PortInUse(ServeOptions options)
+    {
+        if (options.Port == 0) return false;
+        IPAddress[] addresses = IPAddress.TryParse(options.Host.Trim('[', ']'), out var ip) ? [ip]
+            : options.Host == "localhost" ? [IPAddress.Loopback] : [];
+        foreach (var address in addresses)
+        {
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // As Kestrel binds on Linux: a port held only by connections closing (TIME_WAIT) is free.
+            probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            try
+            {
+                probe.Bind(new IPEndPoint(address, options.Port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

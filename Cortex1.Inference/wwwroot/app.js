@@ -222,7 +222,7 @@ async function loadReports() {
     li.querySelector(".kind").textContent = r.kind === "eval" ? "evaluation" : r.kind;
     li.querySelector(".name").textContent = r.id.slice(r.kind.length + 1) || r.id;
     li.querySelector(".when").textContent = r.modified ? new Date(r.modified).toLocaleString() : "";
-    li.addEventListener("click", () => openReport(r));
+    li.addEventListener("click", () => { location.hash = `reports/${r.id}`; });
     return li;
   }));
   if (!state.reports.length)
@@ -248,6 +248,7 @@ async function openReport(report) {
   const view = $("report-view");
   for (const img of view.querySelectorAll("img[src^='blob:']")) URL.revokeObjectURL(img.src);
   view.innerHTML = "";
+  delete view.dataset.loaded;
   view.dataset.report = report.id;
   let html = "";
   if (report.markdown) {
@@ -276,14 +277,22 @@ async function openReport(report) {
 
 // ---- Wiring ---------------------------------------------------------------------------------------------------------
 
-function show(viewName) {
-  for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.view === viewName);
-  $("view-chat").hidden = viewName !== "chat";
-  $("view-reports").hidden = viewName !== "reports";
-  if (viewName === "reports") loadReports();
+// Addresses others can link to (the Aspire dashboard does): #chat, #reports, #reports/{report id} (e.g. #reports/eval/7).
+async function route() {
+  const [view, ...rest] = decodeURIComponent(location.hash.slice(1)).split("/");
+  const name = view === "reports" ? "reports" : "chat";
+  for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.view === name);
+  $("view-chat").hidden = name !== "chat";
+  $("view-reports").hidden = name !== "reports";
+  if (name !== "reports") return;
+  await loadReports();
+  const wanted = rest.join("/");
+  const report = state.reports.find(r => r.id === wanted) || (wanted === "latest" ? state.reports[0] : null);
+  if (report) openReport(report);
 }
 
-for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => show(tab.dataset.view));
+for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => { location.hash = tab.dataset.view; });
+window.addEventListener("hashchange", route);
 $("reload-reports").addEventListener("click", loadReports);
 $("chat-form").addEventListener("submit", e => {
   e.preventDefault();
@@ -301,3 +310,4 @@ $("key-button").addEventListener("click", async () => { if (await askForKey()) l
 $("model").addEventListener("change", () => setStatus(`Chatting with ${$("model").value}`));
 
 loadModels();
+route();

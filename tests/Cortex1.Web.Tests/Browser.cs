@@ -108,6 +108,15 @@ public sealed class Browser : IDisposable
         }
     }
 
+    /// <summary>With CORTEX1_WEB_SCREENSHOTS set to a folder, saves what the page looks like now as {name}.png there (for
+    /// looking at the page after a change; the tests assert on the page's content, not its pixels).</summary>
+    public void Screenshot(string name)
+    {
+        if (Environment.GetEnvironmentVariable("CORTEX1_WEB_SCREENSHOTS") is not { Length: > 0 } folder) return;
+        Directory.CreateDirectory(folder);
+        ((ITakesScreenshot)Driver).GetScreenshot().SaveAsFile(Path.Combine(folder, name + ".png"));
+    }
+
     public object? Script(string script, params object[] args) => ((IJavaScriptExecutor)Driver).ExecuteScript(script, args);
 
     public void Dispose()

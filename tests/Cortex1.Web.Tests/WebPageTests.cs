@@ -176,6 +176,7 @@ public sealed partial class WebPageTests(Browser browser, ITestOutputHelper outp
         Assert.NotEmpty(expected.Reasoning);   // a thinking model: the page must have something to show apart
         var shown = Chat("r1-tiny");
         Mark("page answer");
+        browser.Screenshot("chat");
         Assert.Equal(expected.Reasoning, shown.Reasoning);
         Assert.Equal(expected.Content, shown.Content);
         AssertStreamed(shown.Seen, expected.Reasoning, expected.Content);
@@ -206,6 +207,7 @@ public sealed partial class WebPageTests(Browser browser, ITestOutputHelper outp
         Assert.Equal(["component", "mean"], view.FindElements(By.CssSelector("table th")).Select(t => t.Text));
         Assert.Equal("composite", view.FindElement(By.CssSelector("table tbody tr:last-child td strong")).Text);
         AssertImagesLoaded(1);
+        browser.Screenshot("eval-report");
 
         // The address the dashboard links to opens a report directly.
         d.Navigate().GoToUrl(new Uri(url, "#reports/training/cortex1-analyst"));
@@ -213,6 +215,7 @@ public sealed partial class WebPageTests(Browser browser, ITestOutputHelper outp
             && d.FindElement(By.Id("report-view")).GetDomAttribute("data-loaded") == "true", "the training report");
         AssertImagesLoaded(TrainingReport.Files.Count);
         Mark("reports");
+        browser.Screenshot("training-report");
         Assert.Equal(TrainingReport.Files.Order(StringComparer.Ordinal), d.FindElements(By.CssSelector("#report-view figcaption")).Select(f => f.Text));
     }
 
@@ -238,6 +241,7 @@ public sealed partial class WebPageTests(Browser browser, ITestOutputHelper outp
         d.Navigate().GoToUrl(url);
         bool DialogOpen() => (bool)browser.Script("return document.getElementById('key-dialog').open")!;
         browser.WaitFor(_ => DialogOpen(), "the API key dialog");
+        browser.Screenshot("api-key");
 
         d.FindElement(By.Id("key-input")).SendKeys("wrong-key");
         d.FindElement(By.Id("key-save")).Click();

@@ -69,6 +69,8 @@ async function loadModels() {
   const previous = select.value;
   try {
     const list = await (await api("/v1/models")).json();
+    const ids = list.data.map(m => m.id).join("\n");
+    if (ids === [...select.options].map(o => o.value).join("\n")) return;   // unchanged: leave an open picker alone
     select.replaceChildren(...list.data.map(m => {
       const option = document.createElement("option");
       option.value = m.id;
@@ -311,3 +313,5 @@ $("model").addEventListener("change", () => setStatus(`Chatting with ${$("model"
 
 loadModels();
 route();
+// Adapters come and go while the page is open (the pipeline publishes a new one): look again now and then.
+setInterval(() => { if (!document.hidden && !state.controller) loadModels(); }, 15000);

@@ -63,6 +63,13 @@ public sealed class ReportsTests
         AssertIsTheExpectedReports(await ListAsync(server.Http), $"training/{run}", $"eval/{evalId}");
         await AssertFileAsync(server.Http, $"training/{run}/loss.png", Png(3), "image/png");
         await AssertFileAsync(server.Http, $"eval/{evalId}/report.md", Encoding.UTF8.GetBytes(markdown), "text/markdown; charset=utf-8");
+        // The page the reports are for is served in this (the AppHost's) mode too, with its scripts.
+        foreach (var (file, type) in new[] { ("/", "text/html"), ("/app.js", "text/javascript"), ("/markdown.js", "text/javascript"), ("/app.css", "text/css") })
+        {
+            using var page = await server.Http.GetAsync(file);
+            Assert.True(page.IsSuccessStatusCode, file);
+            Assert.Equal(type, page.Content.Headers.ContentType?.MediaType);
+        }
         using var missing = await server.Http.GetAsync($"v1/reports/eval/{evalId}/nope.png");
         Assert.Equal(404, (int)missing.StatusCode);
         Assert.Equal("report_not_found", JsonDocument.Parse(await missing.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString());

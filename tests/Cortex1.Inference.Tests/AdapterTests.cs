@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Cortex1.Data.Storage;
-using Cortex1.Model;
 using Cortex1.Model.Lora;
 using Cortex1.TestSupport;
-using TorchSharp;
 
 namespace Cortex1.Inference.Tests;
 

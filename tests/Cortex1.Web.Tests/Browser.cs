@@ -76,8 +76,9 @@ public sealed class Browser : IDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> (a page can change between two reads) until it holds.</summary>
-    public T WaitFor<T>(Func<IWebDriver, T?> condition, string what, double seconds = 30)
+    /// <summary>Polls <paramref name="condition"/> (a page can change between two reads) until it holds. The bound is for
+    /// a loaded CI machine (on two busy cores the tiny model writes a few tokens a second); an idle one takes a second.</summary>
+    public T WaitFor<T>(Func<IWebDriver, T?> condition, string what, double seconds = 180)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         Exception? last = null;

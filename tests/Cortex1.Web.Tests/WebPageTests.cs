@@ -156,7 +156,7 @@ public sealed partial class WebPageTests(Browser browser, ITestOutputHelper outp
         var reports = WriteReports();
         await using var server = await Server.StartAsync(ServeOptions.Parse(["--model", modelFolder, "--served-model-name", "r1-tiny", "--adapter", $"analyst={adapter}", "--reports", reports]));
         var url = server.Url;
-        using var http = new HttpClient { BaseAddress = url };
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
 
         var d = browser.Driver;
         d.Navigate().GoToUrl(url);

@@ -50,12 +50,16 @@ public sealed class BlobStore(BlobServiceClient service)
     }
 
     /// <summary>Reads a whole file in one request, so the text is one consistent version of it.</summary>
-    public async Task<string> DownloadTextAsync(string container, string name, CancellationToken ct = default)
+    public async Task<string> DownloadTextAsync(string container, string name, CancellationToken ct = default) =>
+        (await DownloadBytesAsync(container, name, ct)).ToString();
+
+    /// <summary>Reads a whole (small) file in one request: one consistent version of it.</summary>
+    public async Task<BinaryData> DownloadBytesAsync(string container, string name, CancellationToken ct = default)
     {
         try
         {
             var content = await Blob(container, name).DownloadContentAsync(ct);
-            return content.Value.Content.ToString();
+            return content.Value.Content;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

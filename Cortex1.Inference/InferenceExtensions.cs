@@ -3,6 +3,7 @@ using Cortex1.Inference.Adapters;
 using Cortex1.Inference.Api;
 using Cortex1.Inference.Auth;
 using Cortex1.Inference.Engine;
+using Cortex1.Inference.Reports;
 using Cortex1.Inference.Scheduling;
 using Cortex1.Inference.Telemetry;
 using Cortex1.Inference.Validation;
@@ -35,6 +36,7 @@ public static class InferenceExtensions
         builder.Services.AddSingleton<AdapterManager>();
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHostedService<AdapterWatcher>();
+        builder.Services.AddReports();
         builder.Services.AddHealthChecks().AddCheck<ModelHost>("model");
         return builder;
     }
@@ -53,6 +55,7 @@ public static class InferenceExtensions
         app.MapCompletions();
         app.MapModels();
         app.MapAdaptersAdmin();
+        app.MapReports();
         return app;
     }
 }

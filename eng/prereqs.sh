@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Finds or installs what Cortex1 needs on a Debian/Ubuntu machine with the .NET 10 SDK:
-# PostgreSQL server binaries (Debian's package), libgomp1 (llama.cpp's OpenMP, for the export tests) and Azurite
-# (npm, pinned in package.json).
+# PostgreSQL server binaries (Debian's package), libgomp1 (llama.cpp's OpenMP, for the export tests), chromium and
+# chromium-driver (the web page's browser test) and Azurite (npm, pinned in package.json).
 # Run by run.sh and test.sh; stops with a message naming the fix when it cannot.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +36,14 @@ if ! { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true; } | gre
   echo "cortex1: installing libgomp1 from Debian's packages..."
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
+fi
+
+# Chromium and its WebDriver: the browser test of the Inference web page drives Debian's own browser (nothing downloads one).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  command -v apt-get >/dev/null || die "chromium and chromedriver not found and apt-get is missing. Install your distribution's chromium and chromium-driver."
+  echo "cortex1: installing chromium and chromium-driver from Debian's packages..."
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
 if [ ! -x "$repo/node_modules/.bin/azurite-blob" ] && [ -z "${CORTEX1_AZURITE:-}" ]; then

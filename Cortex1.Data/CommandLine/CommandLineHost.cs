@@ -146,21 +146,8 @@ public static class CommandLineHost
         }
     }
 
-    /// <summary>
-    /// A file or folder path as the user typed it. <c>dotnet run --project …</c> starts the program in the project's
-    /// folder, so a relative path is first read against the shell's directory (<c>$PWD</c>, where the command was
-    /// typed), then against the current one.
-    /// </summary>
-    public static string ResolveUserPath(string path)
-    {
-        if (Path.IsPathRooted(path)) return path;
-        if (Environment.GetEnvironmentVariable("PWD") is { Length: > 0 } shell && Path.IsPathRooted(shell))
-        {
-            var typed = Path.GetFullPath(path, shell);
-            if (File.Exists(typed) || Directory.Exists(typed)) return typed;
-        }
-        return Path.GetFullPath(path);
-    }
+    /// <summary>A file or folder path as the user typed it (<see cref="UserPaths.Resolve"/>).</summary>
+    public static string ResolveUserPath(string path) => UserPaths.Resolve(path);
 
     /// <summary>The error for the first of <paramref name="names"/> that is not configured, or null when all are.</summary>
     public static string? MissingConnection(IConfiguration configuration, params string[] names) =>

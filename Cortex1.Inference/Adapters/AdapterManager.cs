@@ -8,14 +8,15 @@ namespace Cortex1.Inference.Adapters;
 
 /// <summary>
 /// Loads and unloads LoRA adapters at run time. An adapter is a PEFT folder (adapter_config.json +
-/// adapter_model.safetensors) found in <see cref="InferenceOptions.AdaptersFolder"/> or under the blob
-/// container <c>adapters</c> (mirrored into the cache folder); a path a request names must lie in one
-/// of those two places (<see cref="AdapterPaths"/>).
+/// adapter_model.safetensors) named by the operator (<see cref="InferenceOptions.Adapters"/>), found in
+/// <see cref="InferenceOptions.AdaptersFolder"/> or under the blob container <c>adapters</c> (mirrored into the cache
+/// folder; there is no blob storage when <c>serve</c> runs alone); a path a request names must lie in the folder or
+/// in storage (<see cref="AdapterPaths"/>).
 /// The engine work runs on the scheduler's loop, between decode steps.
 /// </summary>
 public sealed partial class AdapterManager(
-    IOptions<InferenceOptions> options, AdapterCatalog catalog, BatchScheduler scheduler, BlobMirror mirror,
-    ILogger<AdapterManager> logger)
+    IOptions<InferenceOptions> options, AdapterCatalog catalog, BatchScheduler scheduler,
+    ILogger<AdapterManager> logger, BlobMirror? mirror = null)
 {
     public const string ConfigFile = "adapter_config.json";
 
@@ -66,16 +67,20 @@ public sealed partial class AdapterManager(
     public async Task SyncAsync(CancellationToken ct)
     {
         var found = new List<(string Name, string? Path, DateTimeOffset? Version)>();
+        foreach (var (name, folder) in _options.Adapters)
+            found.Add((name, folder, File.GetLastWriteTimeUtc(Path.Combine(folder, ConfigFile))));
         if (!string.IsNullOrWhiteSpace(_options.AdaptersFolder) && Directory.Exists(_options.AdaptersFolder))
             foreach (var config in Directory.EnumerateFiles(_options.AdaptersFolder, ConfigFile, new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3 }))
             {
                 var folder = Path.GetDirectoryName(config)!;
                 var name = Path.GetRelativePath(_options.AdaptersFolder, folder).Replace('\\', '/');
-                found.Add((name, folder, File.GetLastWriteTimeUtc(config)));
+                if (!found.Any(f => f.Name == name))
+                    found.Add((name, folder, File.GetLastWriteTimeUtc(config)));
             }
-        foreach (var (prefix, modified) in await mirror.FoldersWithAsync(BlobContainers.Adapters, ConfigFile, ct))
-            if (!found.Any(f => f.Name == prefix))
-                found.Add((prefix, null, modified));
+        if (mirror is not null)
+            foreach (var (prefix, modified) in await mirror.FoldersWithAsync(BlobContainers.Adapters, ConfigFile, ct))
+                if (!found.Any(f => f.Name == prefix))
+                    found.Add((prefix, null, modified));
 
         await _gate.WaitAsync(ct);
         try
@@ -127,6 +132,9 @@ public sealed partial class AdapterManager(
 
     private async Task<(string Folder, string Source)> LocateAsync(string name, string? path, CancellationToken ct)
     {
+        // The operator's own adapters are trusted wherever they are; a path from a request is confined below.
+        if (_options.Adapters.TryGetValue(name, out var configured) && (string.IsNullOrWhiteSpace(path) || path == configured))
+            return (configured, configured);
         if (!string.IsNullOrWhiteSpace(path))
         {
             if (path.StartsWith(BlobPathScheme, StringComparison.Ordinal))
@@ -143,6 +151,7 @@ public sealed partial class AdapterManager(
     /// <summary>The blob prefix's files mirrored into the cache folder (under the adapter's name), or null when there are none.</summary>
     private async Task<(string Folder, string Source)?> MirrorAsync(string prefix, string name, CancellationToken ct)
     {
+        if (mirror is null) return null;
         try
         {
             BlobNames.Validate(prefix);

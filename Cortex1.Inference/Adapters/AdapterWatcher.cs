@@ -3,17 +3,25 @@ using Microsoft.Extensions.Options;
 
 namespace Cortex1.Inference.Adapters;
 
-/// <summary>Once the model is up, scans for new adapters every <see cref="InferenceOptions.AdapterPollSeconds"/>.</summary>
+/// <summary>As soon as the model is up (so the operator's adapters are served right after it), then every
+/// <see cref="InferenceOptions.AdapterPollSeconds"/>, scans for new adapters.</summary>
 public sealed partial class AdapterWatcher(
     IOptions<InferenceOptions> options, ModelHost host, AdapterManager adapters, ILogger<AdapterWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var period = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.AdapterPollSeconds));
+        try
+        {
+            if (!await host.Settled.WaitAsync(stoppingToken)) return;   // no model, no adapters
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         using var timer = new PeriodicTimer(period);
         do
         {
-            if (!host.IsReady) continue;
             try
             {
                 await adapters.SyncAsync(stoppingToken);

@@ -47,6 +47,14 @@ public sealed class InferenceOptions
     /// <summary>A local folder whose sub-folders are PEFT adapters, each served under its folder name.</summary>
     public string? AdaptersFolder { get; set; }
 
+    /// <summary>Adapters named by the operator (name → local PEFT folder), served from the start and reloaded when changed;
+    /// <c>serve --adapter NAME=PATH</c> fills it. Unlike a request's <c>lora_path</c>, these paths may be anywhere.</summary>
+    public Dictionary<string, string> Adapters { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>A local folder of reports laid out as blob storage's <c>reports</c> container (<c>training/{name}/</c>,
+    /// <c>eval/{id}/</c>); when set, the page's reports come from it instead of blob storage.</summary>
+    public string? ReportsFolder { get; set; }
+
     /// <summary>How often the adapters folder and the blob container <c>adapters</c> are looked at for new adapters.</summary>
     public double AdapterPollSeconds { get; set; } = 30;
 

@@ -12,6 +12,7 @@ public sealed class ModelHost : IHealthCheck, IDisposable
 {
     private volatile LanguageModel? _model;
     private volatile string _state = "starting";
+    private readonly TaskCompletionSource<bool> _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The id clients send as <c>model</c> for the base model.</summary>
     public string? Name { get; private set; }
@@ -19,6 +20,9 @@ public sealed class ModelHost : IHealthCheck, IDisposable
     public DateTimeOffset LoadedAt { get; private set; }
 
     public bool IsReady => _model is not null;
+
+    /// <summary>True once the model is loaded, false once loading failed (<see cref="State"/> says why).</summary>
+    public Task<bool> Settled => _settled.Task;
 
     public string State => _state;
 
@@ -33,6 +37,13 @@ public sealed class ModelHost : IHealthCheck, IDisposable
         LoadedAt = DateTimeOffset.UtcNow;
         _state = "ready";
         _model = model;
+        _settled.TrySetResult(true);
+    }
+
+    internal void Failed(string message)
+    {
+        _state = $"failed: {message}";
+        _settled.TrySetResult(false);
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>

@@ -16,8 +16,8 @@ namespace Cortex1.Inference.Engine;
 /// random-weight shape, else the embedded model (the baby model, or the random tiny one), written into the cache folder.
 /// </summary>
 public sealed partial class ModelLoader(
-    IOptions<InferenceOptions> options, ModelHost host, BatchScheduler scheduler, BlobMirror mirror,
-    ILogger<ModelLoader> logger) : BackgroundService
+    IOptions<InferenceOptions> options, ModelHost host, BatchScheduler scheduler,
+    ILogger<ModelLoader> logger, BlobMirror? mirror = null) : BackgroundService
 {
     private readonly InferenceOptions _options = options.Value;
 
@@ -46,7 +46,7 @@ public sealed partial class ModelLoader(
         }
         catch (Exception e)
         {
-            host.Report($"failed: {e.Message}");
+            host.Failed(e.Message);
             LogFailed(logger, e);
         }
     }
@@ -59,7 +59,9 @@ public sealed partial class ModelLoader(
                 : throw new DirectoryNotFoundException($"Inference:Model '{_options.Model}' is not a Hugging Face model folder (no {BaseModelReference.ConfigFile}).");
 
         if (!string.IsNullOrWhiteSpace(_options.ModelBlob))
-            return await DownloadAsync(BaseModelReference.Blob(_options.ModelBlob), ct);
+            return mirror is null
+                ? throw new InvalidOperationException($"Inference:ModelBlob '{_options.ModelBlob}' needs blob storage, and this server runs without it.")
+                : await DownloadAsync(mirror, BaseModelReference.Blob(_options.ModelBlob), ct);
 
         if (!string.IsNullOrWhiteSpace(_options.RandomShape))
         {
@@ -85,7 +87,7 @@ public sealed partial class ModelLoader(
     }
 
     /// <summary>Mirrors the blob prefix, retrying while storage is still coming up (a missing prefix is final).</summary>
-    private async Task<string> DownloadAsync(BaseModelReference model, CancellationToken ct)
+    private async Task<string> DownloadAsync(BlobMirror mirror, BaseModelReference model, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {

@@ -11,7 +11,8 @@ namespace Cortex1.ServiceDefaults.CommandLine;
 /// </summary>
 public static class ServiceCommands
 {
-    /// <summary>The explicit name of the default: <c>serve --urls …</c> is the same as <c>--urls …</c>.</summary>
+    /// <summary>The explicit name of the default: <c>serve --urls …</c> is the same as <c>--urls …</c>, unless the program
+    /// has a command of that name (Inference's <c>serve --model …</c>, the server alone).</summary>
     public const string Serve = "serve";
 
     private static readonly string[] HelpOptions = ["-h", "--help", "-?"];
@@ -34,7 +35,7 @@ public static class ServiceCommands
         TextWriter? output = null, TextWriter? error = null)
     {
         if (args is [] || (args[0].StartsWith('-') && !HelpOptions.Contains(args[0]))) return await service(args);
-        if (args[0] == Serve) return await service(args[1..]);
+        if (args[0] == Serve && !commands.Any(c => c.Name == Serve)) return await service(args[1..]);
         if (HelpOptions.Contains(args[0]))
         {
             await (output ?? Console.Out).WriteAsync(Usage(commands));
@@ -53,8 +54,9 @@ public static class ServiceCommands
     {
         var program = Assembly.GetEntryAssembly()?.GetName().Name ?? "the program";
         var rows = commands.Select(c => (c.Name, c.Description))
-            .Prepend((Name: Serve, Description: "Run the web service (the default: what no command, or only options such as --urls, starts)."))
             .ToList();
+        if (!commands.Any(c => c.Name == Serve))
+            rows.Insert(0, (Serve, "Run the web service (the default: what no command, or only options such as --urls, starts)."));
         var width = rows.Max(r => r.Name.Length);
         return $"Usage: {program} [command] [options]\n\nCommands:\n"
             + string.Concat(rows.Select(r => $"  {r.Name.PadRight(width)}  {r.Description}\n"))

@@ -48,6 +48,22 @@ public class ServiceCommandsTests
         Assert.Null(recorder.Service);
     }
 
+    [Fact]
+    public async Task A_program_with_its_own_serve_command_gets_serve_while_no_command_still_starts_the_service()
+    {
+        string[]? served = null, command = null;
+        IReadOnlyList<ServiceCommand> commands = [new(ServiceCommands.Serve, "Serve alone.", args => { command = args; return Task.FromResult(ExitCodes.Ok); })];
+        Task<int> Service(string[] args) { served = args; return Task.FromResult(ExitCodes.Ok); }
+        Assert.Equal(ExitCodes.Ok, await ServiceCommands.RunAsync(["serve", "--model", "m"], commands, Service));
+        Assert.Equal(["serve", "--model", "m"], command!);
+        Assert.Null(served);
+        Assert.Equal(ExitCodes.Ok, await ServiceCommands.RunAsync(["--urls", "http://127.0.0.1:5000"], commands, Service));
+        Assert.Equal(["--urls", "http://127.0.0.1:5000"], served!);
+        var usage = ServiceCommands.Usage(commands);
+        Assert.Single(usage.Split('\n'), l => l.StartsWith("  serve ", StringComparison.Ordinal));
+        Assert.Contains("Serve alone.", usage);
+    }
+
     [Theory]
     [InlineData("trian")]
     [InlineData("Train")]   // names are exact: a shell script with a typo must not start a service and wait

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using Cortex1.Data.Storage;
-using Cortex1.Model;
 using Cortex1.Model.Lora;
 using Cortex1.TestSupport;
-using TorchSharp;
 
 namespace Cortex1.Inference.Tests;
 
@@ -13,19 +11,7 @@ public sealed class AdapterTests(SharedServer shared)
 {
     private InferenceServer Server => shared.Server;
 
-    /// <summary>Writes a PEFT adapter for the served tiny model whose weights are random (not the B = 0 start), so it changes answers.</summary>
-    private string CreateAdapter(string folder, int seed)
-    {
-        using var model = LanguageModel.Load(Server.Host.Model.Folder);
-        var parameters = model.AddAdapter("a", new LoraConfig(Rank: 4, Alpha: 8), seed);
-        using (torch.no_grad())
-        {
-            torch.manual_seed(seed);
-            foreach (var p in parameters) p.normal_(0, 0.5);
-        }
-        model.SaveAdapter("a", folder);
-        return folder;
-    }
+    private string CreateAdapter(string folder, int seed) => TestAdapters.Create(Server.Host.Model.Folder, folder, seed);
 
     private async Task<string> GreedyAsync(string model)
     {

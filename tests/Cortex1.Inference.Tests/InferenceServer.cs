@@ -56,6 +56,22 @@ public sealed class InferenceServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>The server as <c>serve</c> runs it (no blob storage), on a free 127.0.0.1 port; waits for health.</summary>
+    public static async Task<InferenceServer> StartAsync(Serve.ServeOptions serve, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Inference:CacheFolder"] = CacheFolder,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        var app = InferenceApp.Build(serve with { Host = "127.0.0.1", Port = 0 }, all);
+        await app.StartAsync();
+        var server = new InferenceServer(app, new Uri(app.Urls.First().TrimEnd('/') + "/"), all.GetValueOrDefault("Inference:ApiKey"));
+        await server.WaitUntilHealthyAsync();
+        return server;
+    }
+
     public async Task WaitUntilHealthyAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);

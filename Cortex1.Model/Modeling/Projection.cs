@@ -71,7 +71,7 @@ public sealed unsafe class Projection : IDisposable
         using var scope = NewDisposeScope();
         Tensor y;
         if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
-        else if (_nf4 is not null) { using var w = _nf4.Dequantize(x.dtype); y = x.matmul(w); }
+        else if (_nf4 is not null) y = Nf4MatMul.Apply(x, _nf4);
         else y = x.matmul(_dense!);
         if (Bias is not null) y = y.PlusInPlace(Bias);
         foreach (var (name, rows) in routing.Groups)

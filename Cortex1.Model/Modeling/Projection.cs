@@ -51,6 +51,14 @@ public sealed unsafe class Projection : IDisposable
         _dense = dense.DetachFromDisposeScope();
     }
 
+    /// <summary>Takes an NF4 weight already in this projection's [in, out] layout (e.g. <see cref="Nf4Tensor.Random"/>).</summary>
+    public void SetWeight(Nf4Tensor weight)
+    {
+        if (!weight.Shape.SequenceEqual([In, Out])) throw new InvalidDataException($"'{Name}' NF4 weight has shape [{string.Join(", ", weight.Shape)}], expected [{In}, {Out}].");
+        _dense?.Dispose(); _nf4?.Dispose(); _dense = null;
+        _nf4 = weight;
+    }
+
     public void SetBias(Tensor bias, ScalarType dtype, Device device)
     {
         if (bias.ndim != 1 || bias.shape[0] != Out) throw new InvalidDataException($"'{Name}' bias has shape [{string.Join(", ", bias.shape)}], expected [{Out}].");

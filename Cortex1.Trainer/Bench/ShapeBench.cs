@@ -31,8 +31,9 @@ public static class ShapeBench
 
     public static readonly IReadOnlyList<string> Shapes = ["phi-4", "tiny"];
 
-    public static int Run(string[] args)
+    public static int Run(string[] args, TextWriter? output = null)
     {
+        var console = output ?? Console.Out;
         var cli = new BenchArgs(args);
         var shape = cli.String("--shape", "phi-4");
         if (!Shapes.Contains(shape)) throw new ArgumentException($"Unknown shape '{shape}' ({string.Join(", ", Shapes)}).");
@@ -78,11 +79,11 @@ public static class ShapeBench
             var grpoPrompt = PromptOf(model, seq - completion);
             var grpoPromptTokens = Tokens(model, grpoPrompt);
 
-            Console.WriteLine(FormattableString.Invariant(
+            console.WriteLine(FormattableString.Invariant(
                 $"{shape} shape: {config.NumLayers} layers, hidden {config.HiddenSize}, NF4 weights {model.Decoder.WeightBytes / 1e9:F2} GB (with embeddings and lm_head in {model.DType}), {model.Device.type}, LoRA r 16 on all linear layers ({loraParameters / 1e6:F1} M parameters), checkpointing {(model.Decoder.GradientCheckpointing ? "on" : "off")}"));
-            Console.WriteLine(FormattableString.Invariant($"made in {loadSeconds:F1} s; memory after setup {baseBytes / 1e6:F0} MB"));
-            Console.WriteLine("| step | tokens | seconds | peak MB |");
-            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            console.WriteLine(FormattableString.Invariant($"made in {loadSeconds:F1} s; memory after setup {baseBytes / 1e6:F0} MB"));
+            console.WriteLine("| step | tokens | seconds | peak MB |");
+            console.WriteLine("| --- | ---: | ---: | ---: |");
 
             double sftSeconds, grpoSeconds;
             long sftPeak, grpoPeak;
@@ -93,7 +94,7 @@ public static class ShapeBench
                 trainer.SftStep([new SftExample(sftPrompt, answer)]);
                 (sftSeconds, sftPeak, source) = (clock.Elapsed.TotalSeconds, peak.PeakBytes, peak.Source);
             }
-            Console.WriteLine(FormattableString.Invariant($"| sft | {sftTokens} | {sftSeconds:F1} | {sftPeak / 1e6:F0} |"));
+            console.WriteLine(FormattableString.Invariant($"| sft | {sftTokens} | {sftSeconds:F1} | {sftPeak / 1e6:F0} |"));
             int groupTokens;
             using (var peak = PeakMemory.Start(model.Device))
             {
@@ -102,9 +103,9 @@ public static class ShapeBench
                 (grpoSeconds, grpoPeak) = (clock.Elapsed.TotalSeconds, peak.PeakBytes);
                 groupTokens = grpoPromptTokens + (int)Math.Round(metrics.CompletionTokensMean * generations);
             }
-            Console.WriteLine(FormattableString.Invariant($"| grpo (G = {generations}, completion ≤ {completion}; one group sequence) | {groupTokens} | {grpoSeconds:F1} | {grpoPeak / 1e6:F0} |"));
-            Console.WriteLine();
-            Console.WriteLine(FormattableString.Invariant(
+            console.WriteLine(FormattableString.Invariant($"| grpo (G = {generations}, completion ≤ {completion}; one group sequence) | {groupTokens} | {grpoSeconds:F1} | {grpoPeak / 1e6:F0} |"));
+            console.WriteLine();
+            console.WriteLine(FormattableString.Invariant(
                 $"shape={shape} layers={config.NumLayers} seq={seq} device={model.Device.type} dtype={model.DType} checkpointing={model.Decoder.GradientCheckpointing.ToString().ToLowerInvariant()} memory={source} weights_mb={model.Decoder.WeightBytes / 1e6:F0} lora_params={loraParameters} setup_s={loadSeconds:F1} base_mb={baseBytes / 1e6:F0} sft_tokens={sftTokens} sft_s={sftSeconds:F1} sft_peak_mb={sftPeak / 1e6:F0} grpo_prompt_tokens={grpoPromptTokens} grpo_group_tokens={groupTokens} grpo_s={grpoSeconds:F1} grpo_peak_mb={grpoPeak / 1e6:F0} peak_mb={Math.Max(sftPeak, grpoPeak) / 1e6:F0}"));
             return 0;
         }

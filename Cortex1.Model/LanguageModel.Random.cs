@@ -54,9 +54,9 @@ public sealed partial class LanguageModel
     {
         long hidden = config.HiddenSize, vocab = config.VocabSize;
         if (name.EndsWith("norm.weight")) return ones([hidden], dtype, device);
-        if (name is "model.embed_tokens.weight" or "lm_head.weight") return randn([vocab, hidden], dtype, device, generator: generator).mul_(0.02);
+        if (name is "model.embed_tokens.weight" or "lm_head.weight") return randn([vocab, hidden], dtype, device, generator: generator).TimesInPlace(0.02);
         var projection = decoder.LayerProjections.First(p => name.StartsWith(p.Name + "."));
         return name.EndsWith(".bias") ? zeros([projection.Out], dtype, device)
-            : randn([projection.Out, projection.In], dtype, device, generator: generator).mul_(0.02);
+            : randn([projection.Out, projection.In], dtype, device, generator: generator).TimesInPlace(0.02);
     }
 }

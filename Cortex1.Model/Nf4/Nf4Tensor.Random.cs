@@ -1,3 +1,4 @@
+using Cortex1.Model.Modeling;
 using static TorchSharp.torch;
 
 namespace Cortex1.Model.Nf4;
@@ -15,7 +16,7 @@ public sealed partial class Nf4Tensor
         var n = shape.Aggregate(1L, (a, b) => a * b);
         if (n % BlockSize != 0) throw new ArgumentException($"NF4 needs a multiple of {BlockSize} elements; got {n}.");
         var packed = randint(0, 256, [n / 2], ScalarType.Byte, device, generator: generator).DetachFromDisposeScope();
-        var scales = full([n / BlockSize], absmax, ScalarType.Float32, device).DetachFromDisposeScope();
+        var scales = ones([n / BlockSize], ScalarType.Float32, device).TimesInPlace(absmax).DetachFromDisposeScope();
         return new Nf4Tensor(packed, scales, [.. shape]);
     }
 }

@@ -69,10 +69,10 @@ public static class Blocks
     /// Scaled dot-product attention with grouped-query heads: q [B, heads, T, d], k/v [B, kvHeads, S, d].
     /// Query head h reads KV head h / (heads/kvHeads), as HF's repeat_kv does; we reshape q instead of copying K/V.
     /// `allowed` [B or 1, T, S] (true = may attend) or null for "all"; or `causal` (with no `allowed`, and T = S): query
-    /// i sees keys 0..i, which the fused kernel runs without building a [T, S] mask at all.
+    /// i sees keys 0..i, which the fused kernel runs without building a [T, S] mask at all. Or `bias`: such a mask already
+    /// in <see cref="AdditiveMask"/>'s form, built once for every layer of a forward (a [T, S] float mask per layer would
+    /// be rebuilt 40 times, and each kept by autograd for backward).
     /// </summary>
-    /// `bias`: <paramref name="allowed"/> already in <see cref="AdditiveMask"/>'s form, built once for every layer of a
-    /// forward (a [T, S] float mask per layer would be rebuilt 40 times, and each kept by autograd for backward).
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false, Tensor? bias = null)
     {
         if (bias is not null) return FusedAttention(q, k, v, null, bias: bias);

@@ -28,11 +28,7 @@ public sealed partial class LanguageModel
         var config = ModelConfig.Load(folder);
         var device = DeviceSelector.Resolve(options.Device);
         var dtype = options.DType ?? DeviceSelector.DefaultDType(device);
-        var tokenizer = TextTokenizer.Load(folder, config.EosTokenIds);
-        string? jinja = null;
-        var tcPath = Path.Combine(folder, "tokenizer_config.json");
-        if (File.Exists(tcPath)) jinja = JsonNode.Parse(File.ReadAllText(tcPath))?["chat_template"] is JsonValue v ? v.GetValue<string>() : null;
-        var template = ChatTemplates.For(jinja, config.ModelType, tokenizer.BosToken);
+        var (tokenizer, template) = ReadTokenizer(folder, config);
 
         var decoder = new Decoder(config, dtype, device, options.Quantization == Quantization.Nf4);
         try
@@ -63,6 +59,16 @@ public sealed partial class LanguageModel
             decoder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The folder's tokenizer and chat template (tokenizer_config.json's, else the model type's).</summary>
+    static (TextTokenizer Tokenizer, IChatTemplate Template) ReadTokenizer(string folder, ModelConfig config)
+    {
+        var tokenizer = TextTokenizer.Load(folder, config.EosTokenIds);
+        string? jinja = null;
+        var tcPath = Path.Combine(folder, "tokenizer_config.json");
+        if (File.Exists(tcPath)) jinja = JsonNode.Parse(File.ReadAllText(tcPath))?["chat_template"] is JsonValue v ? v.GetValue<string>() : null;
+        return (tokenizer, ChatTemplates.For(jinja, config.ModelType, tokenizer.BosToken));
     }
 
     /// <summary>

@@ -31,13 +31,23 @@ public sealed partial class LanguageModel
             positions = keyMask.to(ScalarType.Int64).cumsum(1).Plus(-1).AtLeast(0).reshape(b * t);
         }
         else positions = Scalars.Range(0, t, Device).repeat(b);
-        // Without a mask (no padding) the batch is plainly causal, which the fused kernel runs without a [T, T] mask.
-        var allowed = keyMask is null ? null : Blocks.CausalMask(0, t, Device).unsqueeze(0).logical_and(keyMask.unsqueeze(1));
-        var plan = new BatchPlan(b, t, allowed, Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        // Without padding, or with right padding only, the batch is plainly causal for every real token (a pad key comes
+        // after every real query of its row, and positions count from 0 either way), which the fused kernel runs without a
+        // [T, T] mask; pad rows' logits are then garbage, as they are with the mask, and never scored. Left padding needs it.
+        var allowed = keyMask is null || RightPadded(keyMask) ? null : Blocks.CausalMask(0, t, Device).unsqueeze(0).logical_and(keyMask.unsqueeze(1));
+        var plan = new BatchPlan(b, t, allowed, Config.NumHeads, Config.NumKvHeads, Config.HeadDim, DType);
         var hidden = Decoder.Forward(flatIds, positions, plan, AdapterRouting.All(adapter));
         var kept = keepLast == 0 ? t : keepLast;
         if (kept < t) hidden = hidden.view(b, t, -1).narrow(1, t - kept, kept).reshape(b * kept, -1);
         return Decoder.Logits(hidden).view(b, kept, -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether every row of a key mask [B, T] is its tokens followed only by padding.</summary>
+    static bool RightPadded(Tensor keyMask)
+    {
+        using var scope = NewDisposeScope();
+        var t = keyMask.shape[1];
+        return t < 2 || keyMask.narrow(1, 1, t - 1).le(keyMask.narrow(1, 0, t - 1)).all().item<bool>();
     }
 
     /// <summary>
@@ -75,7 +85,7 @@ public sealed partial class LanguageModel
                 for (var j = start; j <= row; j++) allowed[(long)row * n + j] = true;
             }
         using var scope = NewDisposeScope();
-        var plan = new BatchPlan(1, n, tensor(allowed, [1, n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
+        var plan = new BatchPlan(1, n, tensor(allowed, [1, n, n], device: Device), Config.NumHeads, Config.NumKvHeads, Config.HeadDim, DType);
         var hidden = Decoder.Forward(IdTensor(ids), tensor(positions, device: Device), plan, AdapterRouting.All(adapter));
         return Decoder.Logits(hidden.narrow(0, p - 1, n - p + 1)).MoveToOuterDisposeScope();
     }

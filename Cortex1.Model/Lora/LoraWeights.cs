@@ -44,12 +44,26 @@ public sealed class LoraWeights : IDisposable
         return new LoraWeights(a, b, config.Scale, config.Dropout);
     }
 
-    /// <summary>(dropout(x) · A · B) · scale, in x's dtype. Dropout is applied only while autograd is on (training).</summary>
+    [ThreadStatic] static bool t_trainingWithoutGrad;
+
+    /// <summary>Marks a training forward that runs without autograd (a checkpointed layer's first pass): dropout must draw
+    /// there the masks its recomputation, with autograd on, will draw again.</summary>
+    internal static TrainingWithoutGrad Training() => new();
+
+    internal readonly struct TrainingWithoutGrad : IDisposable
+    {
+        readonly bool _outer;
+        public TrainingWithoutGrad() { _outer = t_trainingWithoutGrad; t_trainingWithoutGrad = true; }
+        public void Dispose() => t_trainingWithoutGrad = _outer;
+    }
+
+    /// <summary>(dropout(x) · A · B) · scale, in x's dtype. Dropout is applied only while training: autograd on, or
+    /// inside <see cref="Training"/>.</summary>
     public Tensor Delta(Tensor x)
     {
         using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
-        if (Dropout > 0 && is_grad_enabled()) xf = nn.functional.dropout(xf, Dropout, training: true);
+        if (Dropout > 0 && (is_grad_enabled() || t_trainingWithoutGrad)) xf = nn.functional.dropout(xf, Dropout, training: true);
         return xf.matmul(A).matmul(B).Times(Scale).to(x.dtype).MoveToOuterDisposeScope();
     }
 

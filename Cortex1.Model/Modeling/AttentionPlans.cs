@@ -48,17 +48,35 @@ internal sealed class CachedPlan : IAttentionPlan
 /// <summary>
 /// B sequences of T rows each (row = b*T + t), no cache; query t of sequence b may read key s where
 /// <c>allowed[b or 0, t, s]</c>, or causally when <c>allowed</c> is null (no padding). A padded batch passes causal ∧ key mask; a GRPO group laid out as one sequence
-/// [prompt, completion 1, …, completion G] passes "the prompt and itself". The mask is built once per forward.
+/// [prompt, completion 1, …, completion G] passes "the prompt and itself". The mask is built once per forward, in the
+/// fused kernel's additive form when there are several queries, and shared by every layer.
 /// </summary>
-internal sealed class BatchPlan(long batch, long time, Tensor? allowed, long heads, long kvHeads, long headDim) : IAttentionPlan
+internal sealed class BatchPlan : IAttentionPlan
 {
+    readonly long _batch, _time, _heads, _kvHeads, _headDim;
+
+    /// <summary>The mask every layer reads: null (causal), `allowed` (bool, one query) or its additive form (float).</summary>
+    public Tensor? Mask { get; }
+
+    public BatchPlan(long batch, long time, Tensor? allowed, long heads, long kvHeads, long headDim, ScalarType dtype)
+        : this(batch, time, allowed is not null && time > 1 ? Blocks.AdditiveMask(allowed, dtype) : allowed, heads, kvHeads, headDim) { }
+
+    BatchPlan(long batch, long time, Tensor? mask, long heads, long kvHeads, long headDim)
+    {
+        _batch = batch; _time = time; Mask = mask; _heads = heads; _kvHeads = kvHeads; _headDim = headDim;
+    }
+
+    /// <summary>The same plan reading <paramref name="mask"/> (a handle of this plan's mask, e.g. one autograd kept).</summary>
+    public BatchPlan WithMask(Tensor? mask) => new(_batch, _time, mask, _heads, _kvHeads, _headDim);
+
     public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v)
     {
         using var scope = NewDisposeScope();
-        var qs = q.view(batch, time, heads, headDim).transpose(1, 2);
-        var ks = k.view(batch, time, kvHeads, headDim).transpose(1, 2);
-        var vs = v.view(batch, time, kvHeads, headDim).transpose(1, 2);
-        var o = Blocks.Attention(qs, ks, vs, allowed, causal: allowed is null);
-        return o.transpose(1, 2).reshape(batch * time, heads * headDim).MoveToOuterDisposeScope();
+        var qs = q.view(_batch, _time, _heads, _headDim).transpose(1, 2);
+        var ks = k.view(_batch, _time, _kvHeads, _headDim).transpose(1, 2);
+        var vs = v.view(_batch, _time, _kvHeads, _headDim).transpose(1, 2);
+        var additive = Mask is not null && Mask.dtype != ScalarType.Bool;
+        var o = Blocks.Attention(qs, ks, vs, additive ? null : Mask, causal: Mask is null, bias: additive ? Mask : null);
+        return o.transpose(1, 2).reshape(_batch * _time, _heads * _headDim).MoveToOuterDisposeScope();
     }
 }

@@ -69,10 +69,13 @@ public static class Blocks
     /// Scaled dot-product attention with grouped-query heads: q [B, heads, T, d], k/v [B, kvHeads, S, d].
     /// Query head h reads KV head h / (heads/kvHeads), as HF's repeat_kv does; we reshape q instead of copying K/V.
     /// `allowed` [B or 1, T, S] (true = may attend) or null for "all"; or `causal` (with no `allowed`, and T = S): query
-    /// i sees keys 0..i, which the fused kernel runs without building a [T, S] mask at all.
+    /// i sees keys 0..i, which the fused kernel runs without building a [T, S] mask at all. Or `bias`: such a mask already
+    /// in <see cref="AdditiveMask"/>'s form, built once for every layer of a forward (a [T, S] float mask per layer would
+    /// be rebuilt 40 times, and each kept by autograd for backward).
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false, Tensor? bias = null)
     {
+        if (bias is not null) return FusedAttention(q, k, v, null, bias: bias);
         // Several queries per sequence (prefill, training) go through libtorch's fused kernel: on a GPU it never
         // materialises the [T, S] scores (long prompts × 40 heads would not fit), and on the CPU its flash kernel is far
         // faster than the ops below (docs/model-engine.md). A CPU decode step (one query) reads the cache in place
@@ -104,16 +107,23 @@ public static class Blocks
     /// K/V heads are repeated to the query heads (HF's repeat_kv), as this TorchSharp's SDPA has no GQA flag, and the
     /// mask is additive (0 / −1e9) so that a row with no allowed key gets uniform weights, not NaN, as in Attention.
     /// </summary>
-    public static Tensor FusedAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false)
+    public static Tensor FusedAttention(Tensor q, Tensor k, Tensor v, Tensor? allowed, bool causal = false, Tensor? bias = null)
     {
         using var scope = NewDisposeScope();
         long heads = q.shape[1], t = q.shape[2], kvHeads = k.shape[1], s = k.shape[2];
         var groups = heads / kvHeads;
         var keys = groups == 1 ? k : k.repeat_interleave(groups, dim: 1);
         var values = groups == 1 ? v : v.repeat_interleave(groups, dim: 1);
-        Tensor? mask = null;
-        if (allowed is not null) mask = zeros(allowed.shape, q.dtype, q.device).Fill(allowed.logical_not(), -1e9).view(-1, 1, t, s);
+        var mask = bias ?? (allowed is null ? null : AdditiveMask(allowed, q.dtype));
         return nn.functional.scaled_dot_product_attention(q, keys, values, mask, is_casual: causal && mask is null).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>`allowed` [B or 1, T, S] as the fused kernel's additive mask [B or 1, 1, T, S]: 0 where allowed, −1e9 where not.</summary>
+    public static Tensor AdditiveMask(Tensor allowed, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        long t = allowed.shape[^2], s = allowed.shape[^1];
+        return zeros(allowed.shape, dtype, allowed.device).Fill(allowed.logical_not(), -1e9).view(-1, 1, t, s).MoveToOuterDisposeScope();
     }
 
     /// <summary>Causal mask [T, S] for T new queries after `past` cached keys: query i sees keys 0..past+i.</summary>

@@ -24,12 +24,23 @@ public sealed class Decoder : IDisposable
     public IEnumerable<Projection> LayerProjections => Layers.SelectMany(l => l.Projections.Values);
     readonly Tensor _invFreq;
 
+    /// <summary>
+    /// Whether training forwards recompute each layer in backward instead of keeping its activations
+    /// (<see cref="CheckpointedLayer"/>). On by default for models of a billion layer parameters or more, where the
+    /// activations of a long sequence dominate memory; small models keep them, trading memory for a third less compute.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Layer parameters from which <see cref="GradientCheckpointing"/> is on by default.</summary>
+    public const long CheckpointingFromParameters = 1_000_000_000;
+
     public Decoder(ModelConfig config, ScalarType dtype, Device device, bool quantize)
     {
         Config = config; DType = dtype; Device = device; Quantized = quantize;
         Layers = Enumerable.Range(0, config.NumLayers).Select(i => new DecoderLayer(config, i)).ToArray();
         LmHead = new Projection("lm_head", config.HiddenSize, config.VocabSize);
         _invFreq = tensor(Blocks.RopeInverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling), device: device);
+        GradientCheckpointing = LayerProjections.Sum(p => p.In * p.Out) >= CheckpointingFromParameters;
     }
 
     /// <summary>All HF tensor names this model needs.</summary>
@@ -115,7 +126,10 @@ public sealed class Decoder : IDisposable
         using var scope = NewDisposeScope();
         var x = Embedding!.index_select(0, ids);
         var (cos, sin) = Blocks.RopeTables(positions, _invFreq, DType);
-        for (var i = 0; i < Layers.Count; i++) x = Layers[i].Forward(x, cos, sin, i, plan, routing);
+        for (var i = 0; i < Layers.Count; i++)
+            x = GradientCheckpointing && plan is BatchPlan batch
+                ? CheckpointedLayer.Forward(Layers[i], x, cos, sin, i, batch, routing)
+                : Layers[i].Forward(x, cos, sin, i, plan, routing);
         return Blocks.RmsNorm(x, FinalNorm!, Config.RmsNormEps).MoveToOuterDisposeScope();
     }
 

@@ -51,6 +51,14 @@ public sealed unsafe class Projection : IDisposable
         _dense = dense.DetachFromDisposeScope();
     }
 
+    /// <summary>Takes an NF4 weight already in this projection's [in, out] layout (e.g. <see cref="Nf4Tensor.Random"/>).</summary>
+    public void SetWeight(Nf4Tensor weight)
+    {
+        if (!weight.Shape.SequenceEqual([In, Out])) throw new InvalidDataException($"'{Name}' NF4 weight has shape [{string.Join(", ", weight.Shape)}], expected [{In}, {Out}].");
+        _dense?.Dispose(); _nf4?.Dispose(); _dense = null;
+        _nf4 = weight;
+    }
+
     public void SetBias(Tensor bias, ScalarType dtype, Device device)
     {
         if (bias.ndim != 1 || bias.shape[0] != Out) throw new InvalidDataException($"'{Name}' bias has shape [{string.Join(", ", bias.shape)}], expected [{Out}].");
@@ -71,7 +79,7 @@ public sealed unsafe class Projection : IDisposable
         using var scope = NewDisposeScope();
         Tensor y;
         if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
-        else if (_nf4 is not null) { using var w = _nf4.Dequantize(x.dtype); y = x.matmul(w); }
+        else if (_nf4 is not null) y = Nf4MatMul.Apply(x, _nf4);
         else y = x.matmul(_dense!);
         if (Bias is not null) y = y.PlusInPlace(Bias);
         foreach (var (name, rows) in routing.Groups)

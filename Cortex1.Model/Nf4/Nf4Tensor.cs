@@ -9,7 +9,7 @@ namespace Cortex1.Model.Nf4;
 /// nearest of 16 normal-quantile levels, two indices per byte (first in the high nibble, as bitsandbytes packs).
 /// Absmax is kept in fp32 (no double quantisation), so storage is 4.5 bits per weight.
 /// </summary>
-public sealed unsafe class Nf4Tensor : IDisposable
+public sealed unsafe partial class Nf4Tensor : IDisposable
 {
     public const int BlockSize = 64;
 

@@ -13,11 +13,13 @@ namespace Cortex1.Trainer.Bench;
 /// `bench [--prompt 2000] [--completion 64] [--generations 4] [--steps 2] [--prompts 1] [--quantization nf4|none]`: SFT and GRPO steps
 /// on the tiny Phi-4-architecture base with Phi-4's 16k context (what the train job uses without a GPU), on prompts of the
 /// given token length; prints seconds per step and peak memory as a table, the last line machine-readable.
+/// With `--shape`, the full-size memory bench instead (<see cref="ShapeBench"/>).
 /// </summary>
 public static class TrainerBench
 {
     public static int Run(string[] args)
     {
+        if (args.Contains("--shape")) return ShapeBench.Run(args);
         var cli = new BenchArgs(args);
         var promptTokens = cli.Int("--prompt", 2000);
         var completion = cli.Int("--completion", 64);

@@ -15,6 +15,6 @@ public static class TrainerCommands
         new("eval-reward", "The held-out reward of a local or embedded model (greedy answers to a data set's eval split).", args => Evaluation.EvalRewardCli.RunAsync(args)),
         new("export", "Export a base model (+ an adapter, merged) as GGUF (f32, f16, q8_0, q4_0) with an Ollama Modelfile, or as a Hugging Face folder.", args => Export.ExportCli.RunAsync(args)),
         new("models", "Pull a model repository from the Hugging Face hub into blob storage (models pull microsoft/phi-4).", args => Hub.ModelsCli.RunAsync(args)),
-        new("bench", "SFT and GRPO step times on the tiny base.", args => Task.FromResult(TrainerBench.Run(args[1..]))),
+        new("bench", "SFT and GRPO step times on the tiny base; with --shape phi-4, peak memory of a full-size QLoRA step (random NF4 weights).", args => Task.FromResult(TrainerBench.Run(args[1..]))),
     ];
 }

@@ -65,6 +65,10 @@ public sealed record GrpoOptions
 
     public int Seed { get; init; } = 1234;
 
+    /// <summary>Recompute each decoder layer in backward instead of keeping its activations (HF's gradient_checkpointing);
+    /// null = the model's default (<see cref="Cortex1.Model.Modeling.Decoder.GradientCheckpointing"/>).</summary>
+    public bool? GradientCheckpointing { get; init; }
+
     public LoraConfig Lora { get; init; } = new(Rank: 16, Alpha: 32, Dropout: 0.0);
 
     public double EpsilonUpper => EpsilonHigh ?? Epsilon;

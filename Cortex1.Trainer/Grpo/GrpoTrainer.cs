@@ -80,6 +80,7 @@ public sealed class GrpoTrainer : IDisposable
             ? model.AdapterParameters(PolicyAdapter)
             : model.AddAdapter(PolicyAdapter, options.Lora, options.Seed);
         foreach (var p in _parameters) p.requires_grad = true;
+        if (options.GradientCheckpointing is { } checkpointing) model.Decoder.GradientCheckpointing = checkpointing;
         _sftOptimizer = new AdamW(_parameters, options.LearningRate, weightDecay: options.WeightDecay);
         _grpoOptimizer = new AdamW(_parameters, options.LearningRate, weightDecay: options.WeightDecay);
     }

@@ -77,7 +77,7 @@ public sealed partial class TrainingRunHandler(
             Temperature = (float)request.Temperature, TopP = (float)request.TopP, Epsilon = request.Epsilon, EpsilonHigh = request.EpsilonHigh,
             LossType = request.LossType, ScaleRewards = request.ScaleRewards, NumIterations = request.NumIterations,
             LrScheduler = request.LrScheduler, WarmupRatio = request.WarmupRatio, WeightDecay = request.WeightDecay,
-            SftSteps = request.SftSteps, GrpoSteps = request.GrpoSteps,
+            SftSteps = request.SftSteps, GrpoSteps = request.GrpoSteps, GradientCheckpointing = request.GradientCheckpointing,
         };
         using var trainer = new GrpoTrainer(model, grpo, Score);
         // Checkpoints written before the optimiser state was saved resume with fresh moments.

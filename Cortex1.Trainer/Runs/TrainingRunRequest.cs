@@ -16,6 +16,8 @@ namespace Cortex1.Trainer.Runs;
 /// <param name="ScaleRewards">group | batch | none: what the advantages are divided by.</param>
 /// <param name="GradientAccumulationSteps">Micro-batches of PromptsPerStep prompts summed into one update: a step takes their product.</param>
 /// <param name="EvalEvery">Held-out evaluation every this many steps of each phase (0 = only before, after SFT and at the end).</param>
+/// <param name="GradientCheckpointing">Recompute each decoder layer in backward instead of keeping its activations; null = the
+/// model's default (on from 1B layer parameters).</param>
 /// <param name="EvalPrompts">Prompts of the data set's eval split answered greedily per evaluation (the first ones, in file order).</param>
 public sealed partial record TrainingRunRequest(
     string Name,
@@ -45,7 +47,8 @@ public sealed partial record TrainingRunRequest(
     double WeightDecay = 0,
     int GradientAccumulationSteps = 1,
     int EvalEvery = 0,
-    int EvalPrompts = 16)
+    int EvalPrompts = 16,
+    bool? GradientCheckpointing = null)
 {
     public const string JobKind = "train";
 

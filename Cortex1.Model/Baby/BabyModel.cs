@@ -50,11 +50,10 @@ public static class BabyModel
     public const string EndOfText = "<|end_of_text|>";
     public const string EndOfTurn = "<|eot_id|>";
     /// <summary>
-    /// cl100k's split, except that a digit group keeps the ',' '.' or '-' before it (",745", ".01", "-31"): Synth's prompts
-    /// are tables of numbers, and "13,657.20" in three pieces instead of five makes a prompt and its report about a
-    /// third shorter, which is most of the cost of training and of reading a prompt.
+    /// cl100k's split (Llama 3's), so llama.cpp runs the exported tokenizer as its "llama-bpe" pre-tokenizer: a GGUF of
+    /// the baby tokenizes like us in llama.cpp, Ollama and LM Studio.
     /// </summary>
-    public const string Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|[,.\-]?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Pattern = TextTokenizer.Cl100kPattern;
 
     static readonly string[] Specials = [BeginOfText, EndOfText, "<|start_header_id|>", "<|end_header_id|>", EndOfTurn];
 

@@ -11,8 +11,8 @@ namespace Cortex1.Model.Baby;
 
 /// <summary>
 /// The baby model's shape: a small Llama (RMSNorm, RoPE, SwiGLU, tied embeddings) sized so that pretraining from
-/// scratch fits in minutes on a laptop CPU, with a context long enough for Synth's prompt and the offline analyst's
-/// report together (a prompt of three 30-day tables and its report are 3k–4.5k of its own tokens).
+/// scratch fits in minutes on a laptop CPU. It is trained on Synth's compact prompts (a chat of ~1.6k of its tokens);
+/// the context is long enough for a standard prompt too (three 30-day tables and a report: ~4k–5k tokens).
 /// </summary>
 public sealed record BabyShape(int Hidden = 128, int Layers = 4, int Heads = 4, int KvHeads = 4, int Intermediate = 384,
     int VocabSize = 4096, int Context = 8192, double RopeTheta = 10000)

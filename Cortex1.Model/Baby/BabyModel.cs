@@ -11,8 +11,8 @@ namespace Cortex1.Model.Baby;
 
 /// <summary>
 /// The baby model's shape: a small Llama (RMSNorm, RoPE, SwiGLU, tied embeddings) sized so that pretraining from
-/// scratch fits in minutes on a laptop CPU, with a context long enough for Synth's prompt and the offline analyst's
-/// report together (a prompt of three 30-day tables and its report are 3k–4.5k of its own tokens).
+/// scratch fits in minutes on a laptop CPU. It is trained on Synth's compact prompts (a chat of ~1.6k of its tokens);
+/// the context is long enough for a standard prompt too (three 30-day tables and a report: ~4k–5k tokens).
 /// </summary>
 public sealed record BabyShape(int Hidden = 128, int Layers = 4, int Heads = 4, int KvHeads = 4, int Intermediate = 384,
     int VocabSize = 4096, int Context = 8192, double RopeTheta = 10000)
@@ -50,11 +50,10 @@ public static class BabyModel
     public const string EndOfText = "<|end_of_text|>";
     public const string EndOfTurn = "<|eot_id|>";
     /// <summary>
-    /// cl100k's split, except that a digit group keeps the ',' '.' or '-' before it (",745", ".01", "-31"): Synth's prompts
-    /// are tables of numbers, and "13,657.20" in three pieces instead of five makes a prompt and its report about a
-    /// third shorter, which is most of the cost of training and of reading a prompt.
+    /// cl100k's split (Llama 3's), so llama.cpp runs the exported tokenizer as its "llama-bpe" pre-tokenizer: a GGUF of
+    /// the baby tokenizes like us in llama.cpp, Ollama and LM Studio.
     /// </summary>
-    public const string Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|[,.\-]?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Pattern = TextTokenizer.Cl100kPattern;
 
     static readonly string[] Specials = [BeginOfText, EndOfText, "<|start_header_id|>", "<|end_header_id|>", EndOfTurn];
 

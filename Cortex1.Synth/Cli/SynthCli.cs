@@ -30,24 +30,25 @@ public static class SynthCli
         var version = new Option<string?>("--version") { Description = "Data set version (default {teacher}-s{seed}); rerunning the same name and version resumes it." };
         var gate = new Option<double?>("--quality-gate") { Description = "Minimum reward total to keep an example (default Synth:QualityGate, 0.45)." };
         var seed = new Option<int>("--seed") { Description = "Seed for window sampling and bootstrap intervals.", DefaultValueFactory = _ => 42 };
+        var profile = new Option<string>("--prompt-profile") { Description = "standard (30 days, every chain and column) | compact (8 days, one other chain, close/high/low/volume: the baby model's).", DefaultValueFactory = _ => PromptProfile.StandardName };
         var generate = new Command("generate", "Generate a reward-gated, balanced, time-split reasoning data set into blob storage.")
         {
-            size, chains, verifyAll, teacher, name, version, gate, seed,
+            size, chains, verifyAll, teacher, name, version, gate, seed, profile,
         };
         generate.SetAction((parse, ct) => Execute(parse.GetValue(size)!, parse.GetValue(chains)!, parse.GetValue(teacher),
-            parse.GetValue(name), parse.GetValue(version), parse.GetValue(gate), parse.GetValue(seed), stdout, stderr, ct));
+            parse.GetValue(name), parse.GetValue(version), parse.GetValue(gate), parse.GetValue(seed), parse.GetValue(profile)!, stdout, stderr, ct));
         var root = new RootCommand("Cortex1 synthetic data generation.") { generate };
         return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
     private static async Task<int> Execute(string size, string[] chains, string? teacher, string? name, string? version, double? gate, int seed,
-        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+        string profile, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var builder = CommandLineHost.CreateBuilder(typeof(SynthCli));
         var hasKey = !string.IsNullOrWhiteSpace(builder.Configuration[$"{TeacherOptions.Section}:ApiKey"]);
         var request = new SynthRunRequest(size.ToLowerInvariant(), teacher ?? (hasKey ? TeacherFactory.OpenRouter : TeacherFactory.Offline),
             [.. chains.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(c => c.ToLowerInvariant())],
-            name, version, gate, seed);
+            name, version, gate, seed, profile.ToLowerInvariant());
         if (request.Validate() is { } problem)
         {
             await stderr.WriteLineAsync($"error: {problem}");
@@ -81,7 +82,7 @@ public static class SynthCli
             await Print(done, stdout);
             return ExitCodes.Ok;
         }
-        await stdout.WriteLineAsync($"{(created ? "Generating" : "Resuming")} {run.Dataset}/{run.Version} (run {run.Id}) with teacher '{request.Teacher}', size {request.Size} ≈ {DatasetSizes.Target(request.Size)} examples.");
+        await stdout.WriteLineAsync($"{(created ? "Generating" : "Resuming")} {run.Dataset}/{run.Version} (run {run.Id}) with teacher '{request.Teacher}', size {request.Size} ≈ {DatasetSizes.Target(request.Size)} examples, prompt profile {request.ProfileName}.");
         var manifest = await services.GetRequiredService<SynthRunner>().RunAsync(run.Id,
             (p, _) => stdout.WriteLineAsync(p.ToString()), ct);
         await Print(manifest, stdout);

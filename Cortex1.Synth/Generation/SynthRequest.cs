@@ -5,7 +5,9 @@ namespace Cortex1.Synth.Generation;
 /// <summary>
 /// A generation run as the API and CLI accept it. <see cref="Teacher"/>: <c>offline</c>, <c>openrouter</c>
 /// (Teacher:BaseUrl, Teacher:Model, Teacher:ApiKey) or the base URL of any OpenAI-compatible endpoint.
-/// <see cref="Chains"/>: <c>market</c> (every chain with prices) or chain keys.
+/// <see cref="Chains"/>: <c>market</c> (every chain with prices) or chain keys. <see cref="Profile"/>: the prompt profile
+/// (<see cref="PromptProfile"/>: <c>standard</c>, the default, or <c>compact</c> for the baby model); a non-standard
+/// profile is part of the default version (<c>offline-compact-s42</c>), so it never resumes a standard data set.
 /// </summary>
 public sealed partial record SynthRunRequest(
     string Size = "small",
@@ -14,13 +16,15 @@ public sealed partial record SynthRunRequest(
     string? Name = null,
     string? Version = null,
     double? QualityGate = null,
-    int Seed = 42)
+    int Seed = 42,
+    string? Profile = null)
 {
     public const string MarketChains = "market";
 
     public IReadOnlyList<string> ChainList => Chains is { Count: > 0 } c ? c : [MarketChains];
     public string DatasetName => Name ?? $"cortex1-market-{Size}";
-    public string DatasetVersion => Version ?? $"{TeacherSlug}-s{Seed}";
+    public string ProfileName => (Profile ?? PromptProfile.StandardName).ToLowerInvariant();
+    public string DatasetVersion => Version ?? (ProfileName == PromptProfile.StandardName ? $"{TeacherSlug}-s{Seed}" : $"{TeacherSlug}-{ProfileName}-s{Seed}");
 
     /// <summary>The teacher as a blob-name-safe slug: offline, openrouter, or the endpoint's host.</summary>
     public string TeacherSlug => Teacher switch
@@ -34,6 +38,7 @@ public sealed partial record SynthRunRequest(
     public string? Validate()
     {
         if (!DatasetSizes.TryGet(Size, out _)) return $"dataset size '{Size}' is unknown; use one of {string.Join(", ", DatasetSizes.Names)}.";
+        if (!PromptProfile.TryGet(ProfileName, out _)) return $"prompt profile '{Profile}' is unknown; use one of {string.Join(", ", PromptProfile.Names)}.";
         if (Teacher is not ("offline" or "openrouter") &&
             !(Uri.TryCreate(Teacher, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
             return $"teacher '{Teacher}' is not 'offline', 'openrouter' or an http(s) URL of an OpenAI-compatible endpoint.";

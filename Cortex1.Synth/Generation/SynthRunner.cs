@@ -55,7 +55,8 @@ public sealed partial class SynthRunner(
         var over = Math.Max(1, options.Value.Overgenerate);
 
         var history = await MarketHistory.LoadAsync(market, request.ChainList, ct);
-        var plan = WindowPlanner.Build(history, (int)Math.Ceiling(trainTarget * over), (int)Math.Ceiling(evalTarget * over), request.Seed);
+        var plan = WindowPlanner.Build(history, (int)Math.Ceiling(trainTarget * over), (int)Math.Ceiling(evalTarget * over), request.Seed,
+            PromptProfile.Get(request.ProfileName));
         await store.MarkRunningAsync(run.Id, plan.Tasks.Count, ct);
 
         var teacher = teachers.Create(request.Teacher);
@@ -183,7 +184,8 @@ public sealed partial class SynthRunner(
                 ["planned"] = plan.Tasks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["seed"] = run.Request.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["split_cut"] = plan.Cut.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                ["window_days"] = WindowPlanner.WindowDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["window_days"] = PromptProfile.Get(run.Request.ProfileName).WindowDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["prompt_profile"] = run.Request.ProfileName,
                 ["chains"] = string.Join(",", run.Request.ChainList),
             });
         await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(run.Dataset, run.Version, DatasetPaths.ManifestFile),

@@ -13,8 +13,9 @@ public enum Split
 /// One planned example: a task kind on a window of real market data, focused on one chain and
 /// labelled with that chain's market condition on the window's last day. <see cref="Key"/> is
 /// derived from these, so planning twice gives the same keys and a resumed run skips what it has.
+/// <see cref="Profile"/> (default standard) is how the market was cut and how the prompt is written.
 /// </summary>
-public sealed record SynthTask(TaskKind Kind, MarketCondition Condition, string Chain, Split Split, MarketContext Market)
+public sealed record SynthTask(TaskKind Kind, MarketCondition Condition, string Chain, Split Split, MarketContext Market, PromptProfile? Profile = null)
 {
     public MarketSeries Focus => Market.Find(Chain) ?? throw new InvalidOperationException($"The window has no series for {Chain}.");
     public DateOnly Start => Focus.Start;

@@ -1,4 +1,5 @@
 using Cortex1.Domain;
+using Cortex1.Synth.Prompts;
 
 namespace Cortex1.Synth.Generation;
 
@@ -6,7 +7,7 @@ namespace Cortex1.Synth.Generation;
 /// Turns the stored history into the run's list of tasks, the same list every time for the same
 /// data, size and seed (so a resumed run knows exactly what is missing):
 /// <list type="bullet">
-/// <item>every window is <see cref="WindowDays"/> consecutive days of one chain, labelled with that chain's condition on its last day;</item>
+/// <item>every window is the profile's days (<see cref="WindowDays"/> in the standard profile) of one chain, consecutive, labelled with that chain's condition on its last day;</item>
 /// <item>time is cut once: train windows end on or before the cut, eval windows start after it, so eval is strictly later;</item>
 /// <item>tasks go round-robin over task kinds and, per kind, over conditions, so both are balanced as far as the data allows.</item>
 /// </list>
@@ -15,20 +16,21 @@ public static class WindowPlanner
 {
     public const int WindowDays = 30;
 
-    private sealed record Candidate(MarketSeries Series, int EndIndex, MarketCondition Condition)
+    private sealed record Candidate(MarketSeries Series, int EndIndex, MarketCondition Condition, int Days)
     {
         public DateOnly End => Series.Days[EndIndex].Day;
-        public DateOnly Start => Series.Days[EndIndex - WindowDays + 1].Day;
+        public DateOnly Start => Series.Days[EndIndex - Days + 1].Day;
     }
 
     /// <summary>The planned tasks and the cut: train windows end on or before <c>Cut</c>, eval windows start after it.</summary>
     public sealed record Plan(IReadOnlyList<SynthTask> Tasks, DateOnly Cut);
 
-    public static Plan Build(MarketHistory history, int trainTasks, int evalTasks, int seed)
+    public static Plan Build(MarketHistory history, int trainTasks, int evalTasks, int seed, PromptProfile? profile = null)
     {
-        var candidates = history.Series.SelectMany(s => Candidates(s, history)).ToList();
+        profile ??= PromptProfile.Standard;
+        var candidates = history.Series.SelectMany(s => Candidates(s, history, profile.WindowDays)).ToList();
         if (candidates.Count == 0)
-            throw new InvalidOperationException($"No window of {WindowDays} consecutive labelled days in the stored market data.");
+            throw new InvalidOperationException($"No window of {profile.WindowDays} consecutive labelled days in the stored market data.");
 
         var ends = candidates.Select(c => c.End).Order().ToList();
         var cut = ends[(int)Math.Floor((ends.Count - 1) * (1 - DatasetSizes.EvalFraction))];
@@ -36,23 +38,23 @@ public static class WindowPlanner
         var eval = candidates.Where(c => c.Start > cut).ToList();
 
         var tasks = new List<SynthTask>();
-        tasks.AddRange(Pick(train, Split.Train, trainTasks, history, seed));
-        tasks.AddRange(Pick(eval, Split.Eval, evalTasks, history, seed));
+        tasks.AddRange(Pick(train, Split.Train, trainTasks, history, seed, profile));
+        tasks.AddRange(Pick(eval, Split.Eval, evalTasks, history, seed, profile));
         return new Plan(tasks, cut);
     }
 
-    private static IEnumerable<Candidate> Candidates(MarketSeries s, MarketHistory history)
+    private static IEnumerable<Candidate> Candidates(MarketSeries s, MarketHistory history, int days)
     {
-        for (var i = WindowDays - 1; i < s.Days.Count; i++)
+        for (var i = days - 1; i < s.Days.Count; i++)
         {
             // Consecutive days only: a gap would make "7 days ago" mean something else.
-            if (s.Days[i].Day.DayNumber - s.Days[i - WindowDays + 1].Day.DayNumber != WindowDays - 1) continue;
+            if (s.Days[i].Day.DayNumber - s.Days[i - days + 1].Day.DayNumber != days - 1) continue;
             if (!history.Labels.TryGetValue((s.Chain, s.Days[i].Day), out var condition)) continue;
-            yield return new Candidate(s, i, condition);
+            yield return new Candidate(s, i, condition, days);
         }
     }
 
-    private static IEnumerable<SynthTask> Pick(List<Candidate> pool, Split split, int count, MarketHistory history, int seed)
+    private static IEnumerable<SynthTask> Pick(List<Candidate> pool, Split split, int count, MarketHistory history, int seed, PromptProfile profile)
     {
         var kinds = Enum.GetValues<TaskKind>();
         var conditions = Enum.GetValues<MarketCondition>();
@@ -82,7 +84,7 @@ public static class WindowPlanner
                     pointer[kind] = (pointer[kind] + 1) % conditions.Length;
                     var queue = queues[(kind, condition)];
                     while (task is null && queue.TryDequeue(out var c))
-                        task = Build(kind, split, c, history);
+                        task = Build(kind, split, c, history, profile);
                 }
                 if (task is null) { exhausted.Add(kind); continue; }
                 picked++;
@@ -91,16 +93,21 @@ public static class WindowPlanner
         }
     }
 
-    /// <summary>The focus chain's window plus every other chain that has all the same days; null when the kind cannot use it.</summary>
-    private static SynthTask? Build(TaskKind kind, Split split, Candidate c, MarketHistory history)
+    /// <summary>
+    /// The focus chain's window plus the other chains that have all the same days (the profile's first
+    /// <see cref="PromptProfile.PeersFor"/> by name), each day cut to the profile's columns; null when the kind cannot use it.
+    /// </summary>
+    private static SynthTask? Build(TaskKind kind, Split split, Candidate c, MarketHistory history, PromptProfile profile)
     {
-        var focus = new MarketSeries(c.Series.Chain, [.. c.Series.Days.Skip(c.EndIndex - WindowDays + 1).Take(WindowDays)]);
+        var focus = new MarketSeries(c.Series.Chain, [.. c.Series.Days.Skip(c.EndIndex - c.Days + 1).Take(c.Days)]);
         var others = history.Series.Where(s => s.Chain != c.Series.Chain)
             .Select(s => new MarketSeries(s.Chain, [.. s.Days.Where(d => d.Day >= c.Start && d.Day <= c.End)]))
-            .Where(s => s.Days.Count == WindowDays)
-            .OrderBy(s => s.Chain, StringComparer.Ordinal);
-        var market = new MarketContext([focus, .. others]);
+            .Where(s => s.Days.Count == c.Days)
+            .OrderBy(s => s.Chain, StringComparer.Ordinal)
+            .Take(profile.PeersFor(kind));
+        var market = new MarketContext([.. new[] { focus }.Concat(others)
+            .Select(s => new MarketSeries(s.Chain, [.. s.Days.Select(d => profile.Cut(d, PromptBuilder.DailyColumns))]))]);
         if (kind == TaskKind.CrossChainCorrelation && market.Series.Count < 2) return null;
-        return new SynthTask(kind, c.Condition, c.Series.Chain, split, market);
+        return new SynthTask(kind, c.Condition, c.Series.Chain, split, market, profile);
     }
 }

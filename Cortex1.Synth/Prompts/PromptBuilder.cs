@@ -17,7 +17,7 @@ public static partial class PromptBuilder
     private const string ResourcePrefix = "Cortex1.Synth.Prompts.Templates.";
 
     /// <summary>Raw daily columns shown in the table, in this order when present.</summary>
-    private static readonly string[] DailyColumns =
+    public static readonly IReadOnlyList<string> DailyColumns =
     [
         MetricNames.CloseUsd, MetricNames.HighUsd, MetricNames.LowUsd, MetricNames.VolumeUsd, MetricNames.MarketCapUsd,
         MetricNames.DailyTransactions, MetricNames.UniqueUsers, MetricNames.TransferVolume, MetricNames.AvgTransactionValue,
@@ -41,7 +41,7 @@ public static partial class PromptBuilder
             ["sections"] = string.Join("\n", ReportSections.For(task.Kind).Select((s, i) => $"{i + 1}. {s}")),
             ["metrics"] = string.Join(", ", task.Market.MetricNames.Order(StringComparer.Ordinal)),
         };
-        values["rules"] = Fill(Template("_rules"), values);
+        values["rules"] = Fill(Template((task.Profile ?? PromptProfile.Standard).RulesTemplate), values);
         return Fill(Template(SynthTask.KindName(task.Kind)), values).Trim();
     }
 

@@ -30,10 +30,11 @@ public static class EvalRewardCli
         var version = new Option<string>("--version") { Description = "Data set version.", DefaultValueFactory = _ => "offline-s42" };
         var input = new Option<string?>("--input") { Description = "A local eval.jsonl instead of the data set in blob storage." };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N eval examples." };
+        var randomWeights = new Option<bool>("--random-weights") { Description = "Score the model's shape and tokenizer with freshly initialised weights (the stage before pretraining; a llama with tied embeddings, as the baby)." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per greedy answer.", DefaultValueFactory = _ => 1024 };
         var command = new Command("eval-reward", "The held-out reward: greedy answers to the eval split, scored by Cortex1's reward system.")
         {
-            model, adapter, dataset, version, input, limit, maxTokens,
+            model, adapter, dataset, version, input, limit, maxTokens, randomWeights,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -69,6 +70,7 @@ public static class EvalRewardCli
             var reference = BaseModelReference.Parse(parse.GetValue(model)!);
             var folder = EmbeddedModels.FolderOf(reference, new TrainerOptions().CacheFolder)
                 ?? CommandLineHost.ResolveUserPath(parse.GetValue(model)!);
+            if (parse.GetValue(randomWeights)) folder = RandomCopy(folder);
             using var lm = LanguageModel.Load(folder, new LoadOptions(Quantization.None));
             string? name = null;
             if (parse.GetValue(adapter) is { } a)
@@ -84,5 +86,24 @@ public static class EvalRewardCli
             return ExitCodes.Ok;
         }
         return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 held-out evaluation.") { command }, args, stdout, stderr);
+    }
+
+    /// <summary>The model's config and tokenizer with the initial weights pretraining starts from (seeded), in a temp folder.</summary>
+    static string RandomCopy(string folder)
+    {
+        var config = Model.Config.ModelConfig.Load(folder);
+        var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "tokenizer.json")))!.AsObject();
+        var target = Path.Combine(Path.GetTempPath(), "cortex1", "random-weights", Guid.NewGuid().ToString("N"));
+        using var random = new BabyLlama(config, seed: new PretrainOptions().Seed);
+        var weights = random.Export();
+        try
+        {
+            BabyModel.Write(target, config, tokenizer, weights);
+        }
+        finally
+        {
+            foreach (var (_, t) in weights) t.Dispose();
+        }
+        return target;
     }
 }

@@ -9,7 +9,7 @@ namespace Cortex1.Trainer.Pretrain;
 
 /// <summary>
 /// <c>dotnet run -c Release --project Cortex1.Trainer -- pretrain [--steps N] …</c>: pretrains the baby model in this
-/// process on the corpus in blob storage (<c>datasets/cortex1-corpus/offline-s42/train.jsonl</c>, from Synth's
+/// process on the corpus in blob storage (<c>datasets/cortex1-corpus/offline-compact-s42/train.jsonl</c>, from Synth's
 /// <c>generate --dataset-size corpus</c>) and publishes it to <c>models/cortex1-baby/</c>, with loss and tokens/s on the
 /// console and a last line of key=value pairs. <c>--input file.jsonl --output folder</c> runs on local files, no storage.
 /// </summary>
@@ -36,17 +36,18 @@ public static class PretrainCli
         var heads = new Option<int?>("--heads") { Description = $"Attention heads (default {shape.Heads})." };
         var vocab = new Option<int?>("--vocab") { Description = $"Tokenizer entries (default {shape.VocabSize})." };
         var seed = new Option<int>("--seed") { Description = "Seed for the weights, the tokenizer sample and the windows.", DefaultValueFactory = _ => defaults.Seed };
+        var maxSeconds = new Option<double?>("--max-seconds") { Description = "Wall-clock budget of the training loop: it stops when spent, the cosine ends there (default: none, --steps alone)." };
         var input = new Option<string?>("--input") { Description = "A local train.jsonl instead of the data set in blob storage (needs --output)." };
         var outFolder = new Option<string?>("--output") { Description = "The local folder to write the model to (kept; needed with --input, which publishes nothing)." };
         var command = new Command("pretrain", "Pretrain the baby model from scratch on the offline analyst's corpus and publish it as a Hugging Face folder.")
         {
-            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, input, outFolder,
+            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder,
         };
         command.SetAction(async (parse, ct) =>
         {
             var request = new PretrainRequest(parse.GetValue(name)!, parse.GetValue(dataset)!, parse.GetValue(version)!, parse.GetValue(steps),
                 parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(lr), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(heads),
-                parse.GetValue(vocab), parse.GetValue(seed));
+                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds));
             if (request.Validate() is { } problem)
             {
                 await stderr.WriteLineAsync($"error: {problem}.");

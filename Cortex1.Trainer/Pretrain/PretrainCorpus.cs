@@ -37,8 +37,32 @@ public sealed class PretrainCorpus
     }
 
     /// <summary>The chat text of one example: what the model sees in pretraining and what it answers at serving time.</summary>
-    public static string Chat(TrainingExample e) =>
-        BabyModel.ChatTemplate.Render([new ChatMessage("user", e.Prompt), new ChatMessage("assistant", e.Answer)], addGenerationPrompt: false);
+    public static string Chat(TrainingExample e) => Chat(e.Prompt, e.Answer);
+
+    /// <summary>
+    /// The same report after a one-line request (<see cref="ShortRequest"/>) instead of the data prompt: a chat user's
+    /// first message is a question like this, and a model that only ever saw a table before a report answers it with
+    /// anything but a report.
+    /// </summary>
+    public static string ShortChat(TrainingExample e) => Chat(ShortRequest(e.Kind, e.Chain), e.Answer);
+
+    static string Chat(string user, string answer) =>
+        BabyModel.ChatTemplate.Render([new ChatMessage("user", user), new ChatMessage("assistant", answer)], addGenerationPrompt: false);
+
+    /// <summary>A one-line request for the task kind on a chain (its name, capitalised: "Give me a market analysis of Ethereum.").</summary>
+    public static string ShortRequest(TaskKind kind, string chain)
+    {
+        var name = chain.Length == 0 ? chain : char.ToUpperInvariant(chain[0]) + chain[1..];
+        return kind switch
+        {
+            TaskKind.MarketAnalysis => $"Give me a market analysis of {name}.",
+            TaskKind.CrossChainCorrelation => $"How does {name} move with the other chains?",
+            TaskKind.ProtocolAnalysis => $"Analyse the {name} network.",
+            TaskKind.RiskAssessment => $"What are the risks of holding {name} now?",
+            TaskKind.OpportunityDetection => $"Where are the trading opportunities in {name}?",
+            _ => $"Analyse {name}.",
+        };
+    }
 
     /// <summary>
     /// A training window of chat <paramref name="index"/>, at most <paramref name="maxLength"/> tokens: the whole chat

@@ -20,11 +20,13 @@ public sealed partial record PretrainRequest(
     int? Layers = null,
     int? Heads = null,
     int? VocabSize = null,
-    int Seed = 1234)
+    int Seed = 1234,
+    double? MaxSeconds = null)
 {
     public const string JobKind = "pretrain";
     public const string CorpusDataset = "cortex1-corpus";
-    public const string CorpusVersion = "offline-s42";
+    /// <summary>The corpus in the compact prompt profile (Synth's <c>--prompt-profile compact</c>), the prompts the baby is trained and evaluated on.</summary>
+    public const string CorpusVersion = "offline-compact-s42";
 
     public PretrainOptions Options()
     {
@@ -39,6 +41,7 @@ public sealed partial record PretrainRequest(
         {
             Shape = shape, Steps = Steps ?? defaults.Steps, BatchSize = BatchSize ?? defaults.BatchSize,
             SequenceLength = SequenceLength ?? defaults.SequenceLength, LearningRate = LearningRate ?? defaults.LearningRate, Seed = Seed,
+            MaxSeconds = MaxSeconds ?? defaults.MaxSeconds,
         };
     }
 

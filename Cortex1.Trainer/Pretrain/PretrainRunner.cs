@@ -33,7 +33,7 @@ public static class PretrainRunner
         var name = $"{dataset}/{version}/{file}";
         if (!await blobs.ExistsAsync(BlobContainers.Datasets, name, ct))
             throw new FileNotFoundException(
-                $"No corpus at {BlobContainers.Datasets}/{name}: generate it first with `dotnet run --project Cortex1.Synth -- generate --dataset-size corpus --name {dataset} --teacher offline`.");
+                $"No corpus at {BlobContainers.Datasets}/{name}: generate it first with `dotnet run --project Cortex1.Synth -- generate --dataset-size corpus --name {dataset} --teacher offline --prompt-profile compact`.");
         var text = await blobs.DownloadTextAsync(BlobContainers.Datasets, name, ct);
         return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(DatasetJson.FromLine)];
     }

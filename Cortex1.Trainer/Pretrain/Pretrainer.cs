@@ -17,8 +17,13 @@ public sealed record PretrainOptions
 {
     public BabyShape Shape { get; init; } = new();
     public int Steps { get; init; } = 200;
+    /// <summary>
+    /// A wall-clock budget: training stops when it is spent (or after <see cref="Steps"/>), and the cosine decays over
+    /// whichever runs out first, so a run on a busy machine still ends at its low learning rate, in time.
+    /// </summary>
+    public double? MaxSeconds { get; init; }
     public int BatchSize { get; init; } = 1;
-    public int SequenceLength { get; init; } = 1536;
+    public int SequenceLength { get; init; } = 2048;
     /// <summary>Share of windows taken from a chat's start rather than its end (see <see cref="PretrainCorpus.Window"/>).</summary>
     public double FromStartFraction { get; init; } = 0.25;
     public double LearningRate { get; init; } = 3e-3;
@@ -26,8 +31,10 @@ public sealed record PretrainOptions
     public int WarmupSteps { get; init; } = 10;
     public double WeightDecay { get; init; }
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>Share of chats whose user turn is a one-line request instead of the data prompt (<see cref="PretrainCorpus.ShortChat"/>).</summary>
+    public double ShortRequestFraction { get; init; } = 0.2;
     /// <summary>Chats the tokenizer learns its merges from (all of them cost minutes; a few hundred reports repeat the same words).</summary>
-    public int TokenizerSample { get; init; } = 300;
+    public int TokenizerSample { get; init; } = 800;
     public int Seed { get; init; } = 1234;
     public int LogEvery { get; init; } = 10;
 
@@ -37,14 +44,19 @@ public sealed record PretrainOptions
         : BatchSize < 1 ? "batch size must be at least 1"
         : SequenceLength < 2 || SequenceLength >= Shape.Context ? $"sequence length must be in [2, {Shape.Context - 1}]"
         : LearningRate <= 0 ? "the learning rate must be positive"
+        : MaxSeconds is <= 0 ? "the time budget must be positive"
         : Shape.Hidden % Shape.Heads != 0 || Shape.Heads % Shape.KvHeads != 0 ? "hidden must divide by heads, heads by KV heads"
         : null;
 
-    /// <summary>Warm-up, then cosine from the peak to <see cref="MinLearningRateFraction"/> of it at the last step (nanoGPT's schedule).</summary>
-    public double LearningRateAt(int step)
+    /// <summary>
+    /// Warm-up, then cosine from the peak to <see cref="MinLearningRateFraction"/> of it at the last step (nanoGPT's
+    /// schedule), or at the end of the time budget when <paramref name="budgetSpent"/> (its share spent) is further along.
+    /// </summary>
+    public double LearningRateAt(int step, double budgetSpent = 0)
     {
         if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
         var progress = Steps <= WarmupSteps ? 1 : (double)(step - WarmupSteps) / Math.Max(1, Steps - 1 - WarmupSteps);
+        progress = Math.Max(progress, budgetSpent);
         var min = LearningRate * MinLearningRateFraction;
         return min + 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress))) * (LearningRate - min);
     }
@@ -72,8 +84,8 @@ public static class Pretrainer
         if (options.Validate() is { } problem) throw new ArgumentException($"Invalid pretraining options: {problem}.");
         if (train.Count == 0) throw new ArgumentException("The corpus holds no examples.", nameof(train));
         var clock = Stopwatch.StartNew();
-        var texts = train.Select(PretrainCorpus.Chat).ToList();
         var random = new Random(options.Seed);
+        var texts = train.Select(e => options.ShortRequestFraction > 0 && random.NextDouble() < options.ShortRequestFraction ? PretrainCorpus.ShortChat(e) : PretrainCorpus.Chat(e)).ToList();
         var sample = texts.OrderBy(_ => random.Next()).Take(options.TokenizerSample).ToList();
         var tokenizerJson = BabyModel.TrainTokenizer(sample, options.Shape.VocabSize);
         var corpus = new PretrainCorpus(texts, BabyModel.Tokenizer(tokenizerJson));
@@ -89,11 +101,14 @@ public static class Pretrainer
         var losses = new List<double>();
         long tokens = 0;
         var training = Stopwatch.StartNew();
+        var steps = 0;
         for (var step = 0; step < options.Steps; step++)
         {
             ct.ThrowIfCancellationRequested();
+            var spent = options.MaxSeconds is { } budget ? training.Elapsed.TotalSeconds / budget : 0;
+            if (spent >= 1) break;
             using var scope = NewDisposeScope();
-            optimizer.LearningRate = options.LearningRateAt(step);
+            optimizer.LearningRate = options.LearningRateAt(step, spent);
             optimizer.ZeroGrad();
             // One chat per forward, no padding; the batch's gradients add up (each loss weighted by its share of the tokens).
             var chats = Enumerable.Range(0, options.BatchSize)
@@ -112,6 +127,7 @@ public static class Pretrainer
             optimizer.Step();
             if (!double.IsFinite(value)) throw new InvalidOperationException($"Pretraining diverged at step {step + 1} (loss {value}); lower the learning rate.");
             losses.Add(value);
+            steps = step + 1;
             tokens += predicted;
             var rate = tokens / Math.Max(1e-9, training.Elapsed.TotalSeconds);
             progress?.Invoke(step + 1, options.Steps, value, optimizer.LearningRate, rate);
@@ -129,7 +145,7 @@ public static class Pretrainer
             foreach (var (_, t) in weights) t.Dispose();
         }
         var window = Math.Min(10, losses.Count);
-        return new PretrainResult(options.Steps, tokens, model.ParameterCount, config.VocabSize, texts.Count, corpus.Lengths.Average(), corpus.Lengths.Max(),
+        return new PretrainResult(steps, tokens, model.ParameterCount, config.VocabSize, texts.Count, corpus.Lengths.Average(), corpus.Lengths.Max(),
             losses.Take(window).Average(), losses.TakeLast(window).Average(), clock.Elapsed.TotalSeconds,
             tokens / Math.Max(1e-9, training.Elapsed.TotalSeconds), folder);
     }

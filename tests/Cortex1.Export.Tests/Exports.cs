@@ -1,4 +1,5 @@
 using Cortex1.Model;
+using Cortex1.Model.Baby;
 using Cortex1.Model.Export;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Tiny;
@@ -12,15 +13,22 @@ public static class Exports
     static readonly string Root = Path.Combine(Path.GetTempPath(), $"cortex1-export-tests-{Environment.ProcessId}");
     static readonly Dictionary<string, string> Models = [];
 
+    /// <summary>The model of a family: a seeded random tiny one (phi3, qwen2, llama), or "baby", the pretrained baby model
+    /// this build carries (a llama with its own BPE tokenizer).</summary>
     public static string Tiny(string family)
     {
         lock (Models)
         {
             if (!Models.TryGetValue(family, out var f))
-                Models[family] = f = TinyModel.Create(Path.Combine(Root, family), family, seed: 4321);
+                Models[family] = f = family == Baby ? EmbeddedBaby.Folder(Root) : TinyModel.Create(Path.Combine(Root, family), family, seed: 4321);
             return f;
         }
     }
+
+    public const string Baby = "baby";
+
+    /// <summary>The GGUF architecture of a family's export.</summary>
+    public static string Architecture(string family) => family == Baby ? "llama" : family;
 
     public static string NewFolder(string name) => Path.Combine(Root, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 

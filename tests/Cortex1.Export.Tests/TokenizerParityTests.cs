@@ -14,6 +14,7 @@ public sealed class TokenizerParityTests(ITestOutputHelper output)
         { "phi3", $"<|im_start|>user<|im_sep|>{Body}<|im_end|><|im_start|>assistant<|im_sep|>" },
         { "qwen2", $"<｜begin▁of▁sentence｜><｜User｜>{Body}<｜Assistant｜><think>\nok</think> {Body}<｜end▁of▁sentence｜>" },
         { "llama", $"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{Body}<|eot_id|>" },
+        { Exports.Baby, $"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{Body}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n## Summary\nETH closed at $1,745.01 [close_usd], 6.31% [price_growth_7d].<|eot_id|>" },
     };
 
     [Theory]
@@ -26,7 +27,7 @@ public sealed class TokenizerParityTests(ITestOutputHelper output)
         var theirs = cpp.Tokenize(text);
         output.WriteLine($"{family}: {ours.Length} tokens");
         Assert.Equal(ours, theirs);
-        Assert.Equal(family, cpp.Metadata("general.architecture"));
+        Assert.Equal(Exports.Architecture(family), cpp.Metadata("general.architecture"));
         Assert.Equal(family switch { "phi3" => "dbrx", "qwen2" => "qwen2", _ => "llama-bpe" }, cpp.Metadata("tokenizer.ggml.pre"));
         Assert.Contains(family switch { "phi3" => "<|im_sep|>", "qwen2" => "<｜Assistant｜>", _ => "<|start_header_id|>" }, cpp.Metadata("tokenizer.chat_template"));
     }

@@ -75,6 +75,25 @@ public class GenerationTests(MarketDatabase fx, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_compact_run_publishes_compact_examples_under_its_own_version()
+    {
+        await using var services = fx.Synth();
+        var request = new SynthRunRequest("small", "offline", ["market"], Name: "offline-compact", Profile: PromptProfile.CompactName);
+        var manifest = await Generate(services, request);
+        Assert.Equal("offline-compact-s42", manifest.Version);
+        Assert.Equal(("8", "compact"), (manifest.Metadata["window_days"], manifest.Metadata["prompt_profile"]));
+        // The job reads the request back from PostgreSQL: the profile survives the round trip.
+        var (run, created) = await services.GetRequiredService<SynthStore>().CreateOrGetRunAsync(request, default);
+        Assert.False(created);
+        Assert.Equal(PromptProfile.CompactName, run.Request.ProfileName);
+        var train = await ReadJsonl($"offline-compact/{manifest.Version}/train.jsonl");
+        Assert.Equal(32, train.Count);
+        Assert.All(train, e => Assert.All(e.Market.Series, s => Assert.Equal(8, s.Days.Count)));
+        Assert.All(train, e => Assert.DoesNotContain(MetricNames.MarketCapUsd, e.Market.MetricNames));
+        Assert.All(train, e => Assert.True(e.Reward.Total >= manifest.QualityGate, $"{e.Id} scored {e.Reward.Total}"));
+    }
+
+    [Fact]
     public async Task Low_scoring_examples_are_rejected_but_stored_with_their_scores()
     {
         // A gate above what the analyst reaches on some windows: those are rejected, kept in PostgreSQL, not published.

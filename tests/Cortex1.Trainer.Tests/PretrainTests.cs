@@ -37,6 +37,7 @@ public class PretrainTests
     static PretrainOptions Tiny(int steps) => new()
     {
         Shape = TinyShape, Steps = steps, SequenceLength = 300, LearningRate = 1e-2, WarmupSteps = 3, TokenizerSample = 20, LogEvery = 1000,
+        ShortRequestFraction = 0,
     };
 
     static string TempFolder() => Path.Combine(Path.GetTempPath(), "cortex1-pretrain-tests", Guid.NewGuid().ToString("N"));
@@ -138,8 +139,9 @@ public class PretrainTests
             Assert.Equal(BabyModel.SpecialId(json, BabyModel.BeginOfText), chat[0]);
             Assert.Equal(BabyModel.SpecialId(json, BabyModel.EndOfTurn), chat[^1]);
             Assert.True(chat.Length < System.Text.Encoding.UTF8.GetByteCount(chats[5]) / 2, $"{chat.Length} tokens");
-            // A group of digits keeps its separator: "1,312.22" splits into three words (cl100k's split gives five).
-            Assert.Equal(["1", ",312", ".22"], System.Text.RegularExpressions.Regex.Matches("1,312.22", BabyModel.Pattern).Select(m => m.Value));
+            // Llama 3's (cl100k's) split, the one llama.cpp runs as "llama-bpe": digit groups of at most three, punctuation apart.
+            Assert.Equal(TextTokenizer.Cl100kPattern, BabyModel.Pattern);
+            Assert.Equal(["1", ",", "312", ".", "22", " ", "123", "456", "7"], System.Text.RegularExpressions.Regex.Matches("1,312.22 1234567", BabyModel.Pattern).Select(m => m.Value));
         }
         finally
         {
@@ -190,5 +192,42 @@ public class PretrainTests
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>A time budget ends the run before its steps, and the cosine reaches its floor when the budget is spent.</summary>
+    [Fact]
+    public void The_time_budget_stops_the_run_and_ends_the_schedule()
+    {
+        var options = Tiny(100_000) with { MaxSeconds = 2 };
+        Assert.Equal(options.LearningRate * options.MinLearningRateFraction, options.LearningRateAt(50, budgetSpent: 1), 12);
+        // Halfway through the budget, the cosine is halfway down, whatever the step count says.
+        var halfway = options.LearningRateAt(50, budgetSpent: 0.5);
+        Assert.Equal((options.LearningRate + options.LearningRate * options.MinLearningRateFraction) / 2, halfway, 12);
+        Assert.Equal(options.LearningRateAt(50), options.LearningRateAt(50, budgetSpent: 0), 12);
+        var folder = TempFolder();
+        try
+        {
+            var result = Pretrainer.Run(Corpus(8), options, folder, _ => { });
+            Assert.InRange(result.Steps, 1, 99_999);
+            Assert.True(File.Exists(Path.Combine(folder, "model.safetensors")));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A share of the chats put the report after a one-line request, so the served model answers a chat
+    /// user's question with a report; the rest keep the data prompt.</summary>
+    [Fact]
+    public void Short_requests_ask_for_the_report_in_one_line()
+    {
+        var e = Corpus(1)[0];
+        Assert.Equal("Give me a market analysis of Ethereum.", PretrainCorpus.ShortRequest(TaskKind.MarketAnalysis, "ethereum"));
+        var chat = PretrainCorpus.ShortChat(e);
+        Assert.Equal(BabyModel.ChatTemplate.Render([new ChatMessage("user", "Give me a market analysis of Bitcoin."), new ChatMessage("assistant", e.Answer)], addGenerationPrompt: false), chat);
+        Assert.DoesNotContain("| date |", chat);
+        Assert.Contains("| date |", PretrainCorpus.Chat(e));
+        Assert.All(Enum.GetValues<TaskKind>(), k => Assert.Contains("Solana", PretrainCorpus.ShortRequest(k, "solana")));
     }
 }

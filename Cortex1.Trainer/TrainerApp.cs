@@ -1,4 +1,5 @@
 using Cortex1.Data;
+using Cortex1.Trainer.Pipeline;
 using Cortex1.Trainer.Pretrain;
 using Cortex1.Trainer.Runs;
 
@@ -18,6 +19,7 @@ public static class TrainerApp
         app.MapDefaultEndpoints();
         app.MapTrainingApi();
         app.MapPretrainApi();
+        app.MapPipelineApi();
         return app;
     }
 }

@@ -42,4 +42,13 @@ public static class ServiceExtensions
                 return Task.CompletedTask;
             },
         });
+
+    /// <summary>Links on the resource (dashboard: URLs column) to pages of its http endpoint.</summary>
+    public static IResourceBuilder<ProjectResource> WithPageUrls(this IResourceBuilder<ProjectResource> service, params (string Path, string Text)[] pages) =>
+        service.WithUrls(context =>
+        {
+            var http = context.GetEndpoint("http");
+            foreach (var (path, text) in pages)
+                context.Urls.Add(new ResourceUrlAnnotation { Url = path, DisplayText = text, Endpoint = http });
+        });
 }

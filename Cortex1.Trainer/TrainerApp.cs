@@ -1,4 +1,5 @@
 using Cortex1.Data;
+using Cortex1.Trainer.Evaluation;
 using Cortex1.Trainer.Pipeline;
 using Cortex1.Trainer.Pretrain;
 using Cortex1.Trainer.Runs;
@@ -20,6 +21,8 @@ public static class TrainerApp
         app.MapTrainingApi();
         app.MapPretrainApi();
         app.MapPipelineApi();
+        app.MapReportsApi();
+        app.MapEvalApi();
         return app;
     }
 }

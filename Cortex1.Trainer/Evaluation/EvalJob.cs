@@ -100,3 +100,28 @@ public sealed class LocalModelAnswers(LanguageModel model, string? adapter, int 
         }
     }
 }
+
+public static class EvalApi
+{
+    /// <summary><c>POST /api/eval/runs</c> queues an <c>eval</c> job (202), <c>GET /api/eval/runs/{id}</c> shows it.</summary>
+    public static IEndpointRouteBuilder MapEvalApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/eval/runs").WithTags("Evaluation");
+        group.MapPost("/", async (EvalJobRequest request, JobQueue queue, BlobStore blobs, CancellationToken ct) =>
+        {
+            if (request.Validate() is { } problem)
+                return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid evaluation");
+            var split = EvalRunner.SplitBlob(request.Dataset, request.Version, request.Split);
+            if (!await blobs.ExistsAsync(BlobContainers.Datasets, split, ct))
+                return Results.Problem($"No data set split at {BlobContainers.Datasets}/{split}: generate it with Synth first.",
+                    statusCode: StatusCodes.Status400BadRequest, title: "Missing input");
+            var id = await queue.EnqueueAsync(EvalJobRequest.JobKind, request, ct: ct);
+            return Results.Accepted($"/api/eval/runs/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+        });
+        group.MapGet("/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
+            await queue.GetAsync(id, ct) is { Kind: EvalJobRequest.JobKind } job
+                ? Results.Ok(JobView.From(job))
+                : Results.Problem($"No evaluation job {id}.", statusCode: StatusCodes.Status404NotFound));
+        return app;
+    }
+}

@@ -36,6 +36,8 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddOpenApi();
+        // Every SQL command at Information (the job workers poll each second) buried the services' own logs.
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

@@ -42,6 +42,15 @@ public sealed class PipelineProfile
     /// <summary>Synth's data-set size (small, medium, large).</summary>
     public string DatasetSize { get; set; } = "small";
 
+    /// <summary>The data set's name; default <c>cortex1-market-{DatasetSize}</c>, Synth's own default name.</summary>
+    public string? Dataset { get; set; }
+
+    /// <summary>The data set's version; default <c>{teacher}-s42</c>, Synth's own default for the seed 42.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>Fields of Synth's run request over the pipeline's own (size, teacher, name, version), e.g. a prompt profile.</summary>
+    public Dictionary<string, string> Synth { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Days fetched from Flipside when Ingest has a key.</summary>
     public int FetchDays { get; set; } = 365;
 

@@ -38,9 +38,9 @@ public sealed class PipelinePlan(
 
     public TrainingRunRequest TrainingRun() => TrainingRun(Options.Selected(), DatasetName(), DatasetVersion());
 
-    public string DatasetName() => $"cortex1-market-{Options.Selected().DatasetSize}";
+    public string DatasetName() => Options.Selected().Dataset ?? $"cortex1-market-{Options.Selected().DatasetSize}";
 
-    public string DatasetVersion() => $"{Options.Teacher}-s42";
+    public string DatasetVersion() => Options.Selected().Version ?? $"{Options.Teacher}-s42";
 
     public IReadOnlyList<PipelineStage> Stages()
     {
@@ -61,10 +61,7 @@ public sealed class PipelinePlan(
                 async ct => await ReadJsonAsync(BlobContainers.Datasets, DatasetPaths.File(dataset, version, DatasetPaths.ManifestFile), ct) is { } manifest
                     ? new { dataset, version, train = manifest["train"]?["count"]?.GetValue<int>(), eval = manifest["eval"]?["count"]?.GetValue<int>() }
                     : null,
-                _ => Task.FromResult<(string, object)>((SynthJobKind, new
-                {
-                    request = new { size = profile.DatasetSize, teacher = Options.Teacher, name = dataset, version },
-                }))),
+                _ => Task.FromResult<(string, object)>((SynthJobKind, new { request = SynthRequest(profile, dataset, version) }))),
             new(Train, "trainer",
                 async ct => await blobs.ExistsAsync(BlobContainers.Adapters, $"{run.Name}/adapter_config.json", ct)
                     ? await TrainingOutputAsync(run.Name, ct)
@@ -102,6 +99,18 @@ public sealed class PipelinePlan(
         Set(body, "version", version);
         var run = body.Deserialize<TrainingRunRequest>(JsonSerializerOptions.Web) ?? throw new InvalidDataException("The training run is empty.");
         return run.Validate() is { } problem ? throw new InvalidDataException($"The profile's training run is invalid: {problem}.") : run;
+    }
+
+    /// <summary>Synth's run request (<c>POST /api/synth/runs</c>'s body): the profile's fields, then the pipeline's.</summary>
+    public JsonObject SynthRequest(PipelineProfile profile, string dataset, string version)
+    {
+        var body = new JsonObject();
+        foreach (var (key, value) in profile.Synth) Set(body, key, Typed(value));
+        Set(body, "size", profile.DatasetSize);
+        Set(body, "teacher", Options.Teacher);
+        Set(body, "name", dataset);
+        Set(body, "version", version);
+        return body;
     }
 
     public static string RecipePath(string recipe) =>

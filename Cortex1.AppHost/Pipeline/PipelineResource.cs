@@ -58,7 +58,7 @@ public sealed partial class PipelineStatusPublisher(
         var label = state switch
         {
             "running" when current.ValueKind == JsonValueKind.Object =>
-                $"{current.GetProperty("name").GetString()} {current.GetProperty("progress").GetDouble():P0}",
+                $"{current.GetProperty("name").GetString()} {Percent(current.GetProperty("progress").GetDouble())}",
             "failed" when current.ValueKind == JsonValueKind.Object => $"failed at {current.GetProperty("name").GetString()}",
             var other => other,
         };
@@ -74,13 +74,15 @@ public sealed partial class PipelineStatusPublisher(
         foreach (var stage in stages)
         {
             var name = stage.GetProperty("name").GetString();
-            var line = $"{stage.GetProperty("state").GetString()} ({stage.GetProperty("progress").GetDouble():P0})";
+            var line = $"{stage.GetProperty("state").GetString()} ({Percent(stage.GetProperty("progress").GetDouble())})";
             if (stage.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String) line += $": {m.GetString()}";
             if (stage.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String) line += $" — {e.GetString()}";
             properties.Add(new($"stage.{name}", line));
         }
         return s with { State = new ResourceStateSnapshot(label, style), Properties = [.. properties] };
     }
+
+    private static string Percent(double fraction) => FormattableString.Invariant($"{fraction * 100:0}%");
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reading the pipeline's state failed: {Error}")]
     private static partial void LogPollFailed(ILogger logger, string error);

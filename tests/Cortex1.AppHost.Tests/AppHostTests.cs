@@ -40,6 +40,8 @@ public partial class AppHostTests(ITestOutputHelper output)
         ];
         long jobId;
         long jobsAfterFirstStart;
+        // What the model learned is checked after everything else, so one run shows every stage's outcome.
+        var learned = new List<string>();
         var blobName = $"apphost-test/{Guid.NewGuid():N}.txt";
         try
         {
@@ -71,7 +73,7 @@ public partial class AppHostTests(ITestOutputHelper output)
                 Assert.Single(winners);
 
                 var pipeline = await WaitForPipelineAsync(app, TimeSpan.FromMinutes(15));
-                await EveryStageLeftItsOutput(app, db, blobs, pipeline);
+                await EveryStageLeftItsOutput(app, db, blobs, pipeline, learned);
                 jobsAfterFirstStart = await CountJobsAsync(db);
             }
 
@@ -91,6 +93,7 @@ public partial class AppHostTests(ITestOutputHelper output)
                 Assert.Equal(jobsAfterFirstStart, await CountJobsAsync(db));
                 Assert.Equal(Adapter, pipeline.GetProperty("servedModel").GetString());
             }
+            Assert.True(learned.Count == 0, string.Join("\n", learned));
         }
         finally
         {
@@ -121,7 +124,7 @@ public partial class AppHostTests(ITestOutputHelper output)
     }
 
     /// <summary>Each stage's output, checked where it lives, not only as the pipeline reports it.</summary>
-    private async Task EveryStageLeftItsOutput(DistributedApplication app, NpgsqlDataSource db, BlobStore blobs, JsonElement pipeline)
+    private async Task EveryStageLeftItsOutput(DistributedApplication app, NpgsqlDataSource db, BlobStore blobs, JsonElement pipeline, List<string> learned)
     {
         var stages = pipeline.GetProperty("stages").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
         Assert.Equal(["market", "dataset", "train", "eval", "serve"], stages.Keys);
@@ -158,7 +161,7 @@ public partial class AppHostTests(ITestOutputHelper output)
         var result = job.Result!.RootElement;
         var (before, after) = (result.GetProperty("evalRewardBefore").GetDouble(), result.GetProperty("evalRewardAfter").GetDouble());
         output.WriteLine($"held-out reward {before:F4} → {after:F4} over {result.GetProperty("evalPrompts").GetInt32()} prompts");
-        Assert.True(after > before, $"held-out reward did not rise: {before} → {after}");
+        if (!(after > before)) learned.Add($"held-out reward did not rise: {before} → {after}");
         await using (var cmd = db.CreateCommand("SELECT phase, reward_mean FROM training_evals WHERE job_id = @job AND phase = 'base'"))
         {
             cmd.Parameters.AddWithValue("job", trainingJob);
@@ -198,14 +201,15 @@ public partial class AppHostTests(ITestOutputHelper output)
         }));
         Assert.Equal(Adapter, chat.GetProperty("model").GetString());
         var content = chat.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
-        var sections = Heading().Matches(prompt.Answer).Select(m => m.Value.Trim()).Distinct().ToList();
-        var found = sections.Where(content.Contains).ToList();
-        output.WriteLine($"served answer ({content.Length} chars) has {found.Count} of the report's {sections.Count} sections: {string.Join(" | ", found)}");
-        Assert.True(sections.Count >= 3, $"the teacher's report has sections: {string.Join(" | ", sections)}");
-        Assert.True(found.Count >= 2, $"the served answer has {found.Count} of {string.Join(" | ", sections)}:\n{content}");
+        // The sections the prompt asks for (the reward system's list for the task), found as headings of the answer.
+        var sections = Cortex1.Rewards.ReportSections.For(prompt.Kind);
+        var headings = Heading().Matches(content).Select(m => m.Groups["title"].Value.Trim().TrimEnd(':')).ToList();
+        var found = sections.Where(s => headings.Contains(s, StringComparer.OrdinalIgnoreCase)).ToList();
+        output.WriteLine($"served answer ({content.Length} chars) has {found.Count} of the {sections.Count} sections: {string.Join(" | ", found)}");
+        if (found.Count < 2) learned.Add($"the served answer has {found.Count} of {string.Join(" | ", sections)} as headings:\n{content}");
     }
 
-    [GeneratedRegex(@"^#{2,3} [^\n]+$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^#{1,3}\s*(\d+\.\s*)?(?<title>[^\n]+)$", RegexOptions.Multiline)]
     private static partial Regex Heading();
 
     private static async Task<List<TrainingExample>> ReadSplitAsync(BlobStore blobs, string dataset, string version, string file) =>

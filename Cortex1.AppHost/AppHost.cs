@@ -4,9 +4,7 @@ using Cortex1.AppHost.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-// Every endpoint is plain HTTP on localhost (the http launch profile): no development certificate is used, so none
-// is looked for and the dashboard shows no "no trusted development certificate" banner.
-var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = args, TrustDeveloperCertificate = false });
+var builder = DistributedApplication.CreateBuilder(args);
 
 var infra = builder.AddCortex1Infrastructure();
 var pipeline = builder.Configuration.GetSection("Pipeline").Get<PipelineSettings>() ?? new PipelineSettings();

@@ -168,8 +168,7 @@ public class GenerationTests(MarketDatabase fx, ITestOutputHelper output)
         await using var services = fx.Synth();
         var queue = services.GetRequiredService<Cortex1.Data.Jobs.JobQueue>();
         var name = $"piped-{Guid.NewGuid():N}"[..20];
-        var id = await queue.EnqueueAsync(SynthJobHandler.JobKind,
-            JsonSerializer.Deserialize<JsonElement>($$"""{"request":{"size":"small","teacher":"offline","name":"{{name}}","version":"offline-s42"}}"""));
+        var id = await queue.EnqueueAsync(SynthJobHandler.JobKind, new { request = new { size = "small", teacher = "offline", name, version = "offline-s42" } });
         var job = (await queue.ClaimAsync(id, "w", SynthJobHandler.JobKind))!;
         var handler = new SynthJobHandler(services.GetRequiredService<SynthRunner>(), services.GetRequiredService<SynthStore>());
 

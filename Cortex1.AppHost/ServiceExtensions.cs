@@ -5,10 +5,16 @@ namespace Cortex1.AppHost;
 
 public static class ServiceExtensions
 {
-    /// <summary>A Cortex1 service, healthy when its /health is; it is given the stores it uses with <see cref="WithDatabase"/> and <see cref="WithBlobs"/>.</summary>
+    /// <summary>
+    /// A Cortex1 service, healthy when its /health is; it is given the stores it uses with <see cref="WithDatabase"/> and
+    /// <see cref="WithBlobs"/>. Its endpoints are plain HTTP on localhost, so it takes no HTTPS certificate: without
+    /// one, nothing looks for a trusted development certificate and the dashboard shows no warning about it.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddCortex1Service<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new() =>
-        builder.AddProject<TProject>(name).WithHttpHealthCheck("/health");
+#pragma warning disable ASPIRECERTIFICATES001 // evaluation API; it is the documented way to turn the certificate off
+        builder.AddProject<TProject>(name).WithHttpHealthCheck("/health").WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
 
     /// <summary>PostgreSQL as <c>ConnectionStrings:cortexdb</c>, waited for.</summary>
     public static IResourceBuilder<ProjectResource> WithDatabase(this IResourceBuilder<ProjectResource> service, Cortex1Infrastructure infra) =>
@@ -41,5 +47,14 @@ public static class ServiceExtensions
                 ctx.Request.Content = JsonContent.Create(body);
                 return Task.CompletedTask;
             },
+        });
+
+    /// <summary>Links on the resource (dashboard: URLs column) to pages of its http endpoint.</summary>
+    public static IResourceBuilder<ProjectResource> WithPageUrls(this IResourceBuilder<ProjectResource> service, params (string Path, string Text)[] pages) =>
+        service.WithUrls(context =>
+        {
+            var http = context.GetEndpoint("http");
+            foreach (var (path, text) in pages)
+                context.Urls.Add(new ResourceUrlAnnotation { Url = path, DisplayText = text, Endpoint = http });
         });
 }

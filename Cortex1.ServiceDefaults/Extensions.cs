@@ -35,6 +35,9 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddOpenApi();
+        // Every SQL command at Information (the job workers poll each second) buried the services' own logs.
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
@@ -79,16 +82,20 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.Services.AddSingleton<HealthLogging>();
+        builder.Logging.AddFilter(HealthLogging.HealthCheckServiceCategory, LogLevel.None);
         return builder;
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         // All checks must pass for /health; only the liveness check for /alive.
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = app.Services.GetRequiredService<HealthLogging>().WriteAsync });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         if (app.Configuration.GetValue<bool>(PrometheusSetting))
             app.MapPrometheusScrapingEndpoint(PrometheusPath);
+        // Every service's API described at /openapi/v1.json (the dashboard links it).
+        app.MapOpenApi();
         return app;
     }
 

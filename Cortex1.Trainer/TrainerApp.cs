@@ -1,6 +1,7 @@
 using Cortex1.Data;
 using Cortex1.Trainer.Evaluation;
 using Cortex1.Trainer.Export;
+using Cortex1.Trainer.Pipeline;
 using Cortex1.Trainer.Pretrain;
 using Cortex1.Trainer.Runs;
 
@@ -22,6 +23,9 @@ public static class TrainerApp
         app.MapPretrainApi();
         app.MapTrackRecordApi();
         app.MapExportApi();
+        app.MapPipelineApi();
+        app.MapReportsApi();
+        app.MapEvalApi();
         return app;
     }
 }

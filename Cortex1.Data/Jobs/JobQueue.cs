@@ -204,6 +204,21 @@ public sealed class JobQueue(NpgsqlDataSource db)
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// Queues a failed or canceled job again with its attempts reset, keeping its id, payload and the handler's own
+    /// records (checkpoints, stored examples), so the next claim resumes it. False when the job is not finished badly.
+    /// </summary>
+    public async Task<bool> RequeueAsync(long id, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE jobs SET status = 'queued', attempts = 0, locked_by = NULL, lease_until = NULL, finished_at = NULL,
+                   updated_at = now()
+            WHERE id = @id AND status IN ('failed', 'canceled')
+            """);
+        cmd.Parameters.AddWithValue("id", id);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<Job?> GetAsync(long id, CancellationToken ct = default)
     {
         await using var cmd = db.CreateCommand($"SELECT {Columns} FROM jobs WHERE id = @id");

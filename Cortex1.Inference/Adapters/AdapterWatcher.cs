@@ -1,13 +1,21 @@
+using Cortex1.Data.Storage;
 using Cortex1.Inference.Engine;
 using Microsoft.Extensions.Options;
 
 namespace Cortex1.Inference.Adapters;
 
-/// <summary>As soon as the model is up (so the operator's adapters are served right after it), then every
-/// <see cref="InferenceOptions.AdapterPollSeconds"/>, scans for new adapters.</summary>
+/// <summary>
+/// As soon as the model is up (so the operator's adapters are served right after it), then every
+/// <see cref="InferenceOptions.AdapterPollSeconds"/>, scans for new adapters, and publishes what it serves
+/// (<see cref="ServingStatus"/>, read by the Trainer's pipeline) when that changes; <c>serve</c> alone has no blob
+/// storage and publishes nothing.
+/// </summary>
 public sealed partial class AdapterWatcher(
-    IOptions<InferenceOptions> options, ModelHost host, AdapterManager adapters, ILogger<AdapterWatcher> logger) : BackgroundService
+    IOptions<InferenceOptions> options, ModelHost host, AdapterManager adapters, AdapterCatalog catalog,
+    ILogger<AdapterWatcher> logger, BlobStore? blobs = null) : BackgroundService
 {
+    private string? _published;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var period = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.AdapterPollSeconds));
@@ -25,6 +33,7 @@ public sealed partial class AdapterWatcher(
             try
             {
                 await adapters.SyncAsync(stoppingToken);
+                await PublishAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -32,6 +41,16 @@ public sealed partial class AdapterWatcher(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task PublishAsync(CancellationToken ct)
+    {
+        if (blobs is null) return;
+        var served = catalog.Adapters.Select(a => a.Name).ToList();
+        var key = $"{host.Name}|{string.Join(',', served)}";
+        if (key == _published) return;
+        await ServingStatus.WriteAsync(blobs, Environment.MachineName.ToLowerInvariant(), new ServingStatus(host.Name!, served, DateTimeOffset.UtcNow), ct);
+        _published = key;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Adapter scan failed; trying again at the next poll")]

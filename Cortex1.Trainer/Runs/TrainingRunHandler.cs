@@ -54,7 +54,7 @@ public sealed partial class TrainingRunHandler(
         await context.ReportProgressAsync(0, "reading the data set", ct);
         var examples = await ReadDatasetAsync(request, ct);
         await context.ReportProgressAsync(0, $"loading base model {request.BaseModel}", ct);
-        var folder = await BaseModelFolderAsync(request.BaseModel, ct);
+        var folder = await BaseModelFolders.LocalAsync(request.BaseModel, mirror, options.Value.CacheFolder, ct);
         using var model = await Task.Run(() => LanguageModel.Load(folder,
             new LoadOptions(QuantizationName.Parse(request.Quantization))), ct);
 
@@ -200,20 +200,6 @@ public sealed partial class TrainingRunHandler(
         {
             LogNoEvalSplit(logger, $"{BlobContainers.Datasets}/{name}");
             return [];
-        }
-    }
-
-    private async Task<string> BaseModelFolderAsync(string baseModel, CancellationToken ct)
-    {
-        var reference = BaseModelReference.Parse(baseModel);
-        if (reference.IsEmbedded) return await Task.Run(() => EmbeddedModels.FolderOf(reference, options.Value.CacheFolder)!, ct);
-        try
-        {
-            return await reference.LocalFolderAsync(mirror, options.Value.CacheFolder, ct);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new PermanentJobException(e.Message);
         }
     }
 

@@ -179,4 +179,36 @@ public class GenerationTests(MarketDatabase fx, ITestOutputHelper output)
         var e = await Assert.ThrowsAsync<MarketDataMissingException>(() => Generate(services, new SynthRunRequest()));
         Assert.Contains("load-embedded", e.Message);
     }
+
+    [Fact]
+    public async Task A_job_that_carries_a_run_request_creates_the_run_and_publishes_its_data_set()
+    {
+        // The payload as another service writes it (the Trainer's pipeline knows no Synth types, only this JSON).
+        await using var services = fx.Synth();
+        var queue = services.GetRequiredService<Cortex1.Data.Jobs.JobQueue>();
+        var name = $"piped-{Guid.NewGuid():N}"[..20];
+        var id = await queue.EnqueueAsync(SynthJobHandler.JobKind, new { request = new { size = "small", teacher = "offline", name, version = "offline-s42" } });
+        var job = (await queue.ClaimAsync(id, "w", SynthJobHandler.JobKind))!;
+        var handler = new SynthJobHandler(services.GetRequiredService<SynthRunner>(), services.GetRequiredService<SynthStore>());
+
+        await handler.RunAsync(new Cortex1.Data.Jobs.JobContext(job, queue, "w"), default);
+
+        var run = (await services.GetRequiredService<SynthStore>().GetRunAsync(name, "offline-s42", default))!;
+        Assert.Equal(id, run.JobId);
+        Assert.Equal("succeeded", run.Status);
+        var train = await ReadJsonl(DatasetPaths.File(name, "offline-s42", DatasetPaths.TrainFile));
+        Assert.NotEmpty(train);
+        Assert.True(await fx.Blobs.ExistsAsync(BlobContainers.Datasets, DatasetPaths.File(name, "offline-s42", DatasetPaths.ManifestFile)));
+    }
+
+    [Fact]
+    public async Task A_job_with_neither_a_run_nor_a_request_fails_for_good()
+    {
+        await using var services = fx.Synth();
+        var queue = services.GetRequiredService<Cortex1.Data.Jobs.JobQueue>();
+        var id = await queue.EnqueueAsync(SynthJobHandler.JobKind, new { });
+        var job = (await queue.ClaimAsync(id, "w", SynthJobHandler.JobKind))!;
+        var handler = new SynthJobHandler(services.GetRequiredService<SynthRunner>(), services.GetRequiredService<SynthStore>());
+        await Assert.ThrowsAsync<Cortex1.Data.Jobs.PermanentJobException>(() => handler.RunAsync(new Cortex1.Data.Jobs.JobContext(job, queue, "w"), default));
+    }
 }

@@ -11,12 +11,18 @@ public static class TrainingData
     public static async Task<string> UploadAsync(BlobStore blobs, bool evalSplit = true)
     {
         var dataset = $"t{Guid.NewGuid():N}"[..16];
-        var lines = Enumerable.Range(0, 2).Select(i => DatasetJson.ToLine(Example(i)));
-        await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/v1/train.jsonl", string.Join('\n', lines) + "\n");
-        if (evalSplit)
-            await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/v1/eval.jsonl",
-                string.Join('\n', Enumerable.Range(10, 2).Select(i => DatasetJson.ToLine(Example(i)))) + "\n");
+        await UploadAsync(blobs, dataset, "v1", evalSplit);
         return dataset;
+    }
+
+    /// <summary>The same two-example data set under a given name and version.</summary>
+    public static async Task UploadAsync(BlobStore blobs, string dataset, string version, bool evalSplit = true)
+    {
+        var lines = Enumerable.Range(0, 2).Select(i => DatasetJson.ToLine(Example(i)));
+        await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/{version}/train.jsonl", string.Join('\n', lines) + "\n");
+        if (evalSplit)
+            await blobs.UploadTextAsync(BlobContainers.Datasets, $"{dataset}/{version}/eval.jsonl",
+                string.Join('\n', Enumerable.Range(10, 2).Select(i => DatasetJson.ToLine(Example(i)))) + "\n");
     }
 
     private static TrainingExample Example(int i)

@@ -1,0 +1,211 @@
+using Cortex1.Data;
+using Cortex1.Data.Jobs;
+using Cortex1.Trainer.Runs;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Cortex1.Trainer.Pipeline;
+
+/// <summary>
+/// The orchestrator: once storage is ready, walks the profile's stages in order; a stage whose output exists is done
+/// at once (later starts reuse everything), otherwise its job is queued in the owning service's queue (or the job it
+/// already has is waited on, or a failed one queued again so it resumes) and watched until it ends. Services are never
+/// called: the jobs table and blob storage are the only contact. One orchestrator across Trainer replicas (a PostgreSQL
+/// advisory lock); <see cref="RunAgain"/> (POST /api/pipeline/runs, the dashboard's button) walks the stages again.
+/// </summary>
+public sealed partial class PipelineRunner(
+    IOptions<PipelineOptions> options, PipelinePlan plan, PipelineStore store, JobQueue queue, TrainingStore training,
+    StorageReadiness readiness, NpgsqlDataSource db, PipelineMetrics metrics, ILogger<PipelineRunner> logger) : BackgroundService
+{
+    /// <summary>The advisory lock key of the orchestrator ("cortex1p" in ASCII).</summary>
+    private const long LockKey = 0x636f72746578_3170;
+
+    private readonly SemaphoreSlim _again = new(0, 1);
+
+    public string Pipeline => PipelineOptions.Canonical(options.Value.Profile);
+
+    /// <summary>Asks for another walk of the stages (the first one, when the pipeline is not enabled at start).</summary>
+    public void RunAgain()
+    {
+        if (_again.CurrentCount == 0) _again.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (!options.Value.Enabled) await _again.WaitAsync(stoppingToken);
+            await readiness.WaitUntilReadyAsync(stoppingToken);
+            await using var conn = await db.OpenConnectionAsync(stoppingToken);
+            while (!await TryLockAsync(conn, stoppingToken))
+            {
+                LogOtherOrchestrator(logger);
+                await Task.Delay(TimeSpan.FromSeconds(10), stoppingToken);
+            }
+            while (true)
+            {
+                await WalkAsync(stoppingToken);
+                await _again.WaitAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", conn);
+        cmd.Parameters.AddWithValue("key", LockKey);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>One walk of the stages; the first that fails stops it (the next walk starts there again).</summary>
+    public async Task WalkAsync(CancellationToken ct)
+    {
+        var pipeline = Pipeline;
+        IReadOnlyList<PipelineStage> stages;
+        try
+        {
+            stages = plan.Stages();
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException or System.Text.Json.JsonException)
+        {
+            // A profile that cannot be read is a stage of its own, failed, so the API and the dashboard say why.
+            var profile = new PipelineStage("profile", "trainer", _ => Task.FromResult<object?>(null), null);
+            await store.BeginAsync(pipeline, [profile], ct);
+            await store.FailedAsync(pipeline, profile.Name, e.Message, ct);
+            LogStageFailed(logger, profile.Name, e.Message);
+            return;
+        }
+        await store.BeginAsync(pipeline, stages, ct);
+        LogStarted(logger, pipeline, string.Join(" → ", stages.Select(s => s.Name)));
+        foreach (var stage in stages)
+        {
+            try
+            {
+                if (!await RunStageAsync(pipeline, stage, ct)) return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                await store.FailedAsync(pipeline, stage.Name, e.Message, CancellationToken.None);
+                LogStageFailed(logger, stage.Name, e.Message);
+                return;
+            }
+        }
+        LogDone(logger, pipeline);
+    }
+
+    private async Task<bool> RunStageAsync(string pipeline, PipelineStage stage, CancellationToken ct)
+    {
+        var poll = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
+        await store.RunningAsync(pipeline, stage.Name, "looking for its output", ct);
+        if (await stage.FindOutput(ct) is { } existing)
+        {
+            await DoneAsync(pipeline, stage, existing, "reused: its output exists", ct);
+            return true;
+        }
+        if (stage.Job is null)
+        {
+            await store.RunningAsync(pipeline, stage.Name, $"waiting for {stage.Service} to pick it up", ct);
+            object? output;
+            while ((output = await stage.FindOutput(ct)) is null) await Task.Delay(poll, ct);
+            await DoneAsync(pipeline, stage, output, $"{stage.Service} has it", ct);
+            return true;
+        }
+
+        var jobId = await AttachOrQueueAsync(pipeline, stage, ct);
+        await store.RunningAsync(pipeline, stage.Name, $"{stage.Service} job {jobId}", ct);
+        LogStage(logger, stage.Name, stage.Service, jobId);
+        metrics.Set("cortex1.pipeline.stage.progress", "stage", stage.Name, 0);
+        while (true)
+        {
+            var job = await queue.GetAsync(jobId, ct) ?? throw new InvalidOperationException($"Job {jobId} vanished from the queue.");
+            metrics.Set("cortex1.pipeline.stage.progress", "stage", stage.Name, job.Progress);
+            if (stage.Name == PipelinePlan.Train) await ObserveTrainingAsync(job, ct);
+            switch (job.Status)
+            {
+                case JobStatus.Succeeded:
+                    await DoneAsync(pipeline, stage, await stage.FindOutput(ct) ?? job.Result?.RootElement.Clone(), $"{stage.Service} job {jobId} succeeded", ct);
+                    return true;
+                case JobStatus.Failed or JobStatus.Canceled:
+                    var error = $"{stage.Service} job {jobId} {job.Status}: {job.Error ?? "no error recorded"}";
+                    await store.FailedAsync(pipeline, stage.Name, error, ct);
+                    LogStageFailed(logger, stage.Name, error);
+                    return false;
+            }
+            await Task.Delay(poll, ct);
+        }
+    }
+
+    /// <summary>The stage's job: one already under way, else its failed one queued again (it resumes), else a new one.</summary>
+    private async Task<long> AttachOrQueueAsync(string pipeline, PipelineStage stage, CancellationToken ct)
+    {
+        var known = await store.JobOfAsync(pipeline, stage.Name, ct) ?? (stage.ExistingJob is null ? null : await stage.ExistingJob(ct));
+        if (known is { } id && await queue.GetAsync(id, ct) is { } job)
+        {
+            if (job.Status is JobStatus.Queued or JobStatus.Running || (job.Status is JobStatus.Failed or JobStatus.Canceled && await queue.RequeueAsync(id, ct)))
+            {
+                await store.JobAsync(pipeline, stage.Name, id, ct);
+                return id;
+            }
+        }
+        var (kind, payload) = await stage.Job!(ct);
+        var created = await queue.EnqueueAsync(kind, payload, ct: ct);
+        await store.JobAsync(pipeline, stage.Name, created, ct);
+        return created;
+    }
+
+    private async Task DoneAsync(string pipeline, PipelineStage stage, object? output, string message, CancellationToken ct)
+    {
+        await store.DoneAsync(pipeline, stage.Name, output, message, ct);
+        metrics.Set("cortex1.pipeline.stage.progress", "stage", stage.Name, 1);
+        if (stage.Name == PipelinePlan.Eval && output is not null)
+        {
+            var json = System.Text.Json.JsonSerializer.SerializeToElement(output, System.Text.Json.JsonSerializerOptions.Web);
+            if (json.TryGetProperty("reward", out var reward) && reward.ValueKind == System.Text.Json.JsonValueKind.Number)
+                metrics.Set("cortex1.eval.reward", "component", "composite", reward.GetDouble());
+        }
+        LogStageDone(logger, stage.Name, message);
+    }
+
+    /// <summary>The running training job's latest step and held-out reward, as gauges.</summary>
+    private async Task ObserveTrainingAsync(Job job, CancellationToken ct)
+    {
+        var steps = await training.StepsAsync(job.Id, ct);
+        if (steps.Count > 0)
+        {
+            var last = steps[^1];
+            metrics.Set("cortex1.training.loss", "phase", last.Phase, last.Loss);
+            if (last.RewardMean is { } reward) metrics.Set("cortex1.training.reward", "component", "composite", reward);
+            foreach (var (component, value) in last.RewardComponents ?? new Dictionary<string, double>())
+                metrics.Set("cortex1.training.reward", "component", component, value);
+            if (last.CompletionTokens is { } tokens && last.Seconds > 0)
+            {
+                var run = job.PayloadAs<TrainingRunRequest>();
+                var sequences = run.PromptsPerStep * run.GradientAccumulationSteps * (last.Phase == "grpo" ? run.NumGenerations : 1);
+                metrics.Set("cortex1.training.tokens_per_second", "phase", last.Phase, tokens * sequences / last.Seconds);
+            }
+        }
+        var evals = await training.EvalsAsync(job.Id, ct);
+        if (evals.Count > 0) metrics.Set("cortex1.training.heldout_reward", "phase", evals[^1].Phase, evals[^1].RewardMean);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Pipeline} started: {Stages}")]
+    private static partial void LogStarted(ILogger logger, string pipeline, string stages);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline stage {Stage}: {Service} job {JobId}")]
+    private static partial void LogStage(ILogger logger, string stage, string service, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline stage {Stage} done ({How})")]
+    private static partial void LogStageDone(ILogger logger, string stage, string how);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline stage {Stage} failed: {Error}")]
+    private static partial void LogStageFailed(ILogger logger, string stage, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Pipeline} done")]
+    private static partial void LogDone(ILogger logger, string pipeline);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Another Trainer runs the pipeline; this one shows its state")]
+    private static partial void LogOtherOrchestrator(ILogger logger);
+}

@@ -16,13 +16,17 @@ public static unsafe class BlockKernels
     /// <summary>Threads the kernels split rows over (the bench's --threads sets it).</summary>
     public static int Threads { get; set; } = Environment.ProcessorCount;
 
+    const long MinBlocksPerWorker = 8192;
+
     /// <summary>x [T, w.Cols] fp32 → y [T, w.Rows] fp32 (every element written).</summary>
     public static void MatMul(BlockMatrix w, float* x, int t, float* y, KernelPath path)
     {
         if (!KernelPaths.IsSupported(path, CpuFeatures.Current))
             throw new PlatformNotSupportedException($"Kernel path {path} needs an instruction set this processor lacks ({CpuFeatures.Current.Describe()}).");
         using var a = Int8Activations.Quantize(x, t, w.Cols, w.Blocks, path == KernelPath.Avx512);
-        var workers = Math.Max(1, Math.Min(Threads, w.Rows / 8));
+        // A worker per ~8K block dot products: below that, waking a thread costs more than it saves (decode's small
+        // k/v projections run on the calling thread).
+        var workers = (int)Math.Clamp((long)w.Rows * w.Blocks * t / MinBlocksPerWorker, 1, Math.Max(1, Math.Min(Threads, w.Rows / 8)));
         nint yp = (nint)y;
         if (workers == 1) { Run(path, w, a, y, 0, w.Rows); return; }
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>

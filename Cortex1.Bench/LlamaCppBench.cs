@@ -81,6 +81,7 @@ public static class LlamaCppBench
                 {
                     mine.Add(RunOurs(model, ids, decode));
                     theirs.Add(cpp.Run(ids, decode));
+                    Console.Error.WriteLine(FormattableString.Invariant($"  {QuantizationName.Of(ours)}:{ggufType} round {r + 1}: ours {mine[^1].PrefillTps:F1}/{mine[^1].DecodeTps:F2}, llama.cpp {theirs[^1].PrefillTps:F1}/{theirs[^1].DecodeTps:F2} prefill/decode tok/s"));
                 }
                 var agree = mine[0].Tokens.Zip(theirs[0].Tokens).TakeWhile(p => p.First == p.Second).Count();
                 double oursDecode = Median(mine.Select(m => m.DecodeTps)), cppDecode = Median(theirs.Select(m => m.DecodeTps));

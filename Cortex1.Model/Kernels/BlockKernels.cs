@@ -39,8 +39,10 @@ public static unsafe class BlockKernels
         switch (path)
         {
             case KernelPath.Scalar: Scalar(w, a, y, r0, r1); break;
+            case KernelPath.Avx2 when w.Format == BlockFormat.Q4_0: Rows256(new Q4Codes256(), w, a, y, r0, r1, vnni: false); break;
             case KernelPath.Avx2 when four: Rows256(new FourBit256(w.Format), w, a, y, r0, r1, vnni: false); break;
             case KernelPath.Avx2: Rows256(new EightBit256(), w, a, y, r0, r1, vnni: false); break;
+            case KernelPath.Avx2Vnni when w.Format == BlockFormat.Q4_0: Rows256(new Q4Codes256(), w, a, y, r0, r1, vnni: true); break;
             case KernelPath.Avx2Vnni when four: Rows256(new FourBit256(w.Format), w, a, y, r0, r1, vnni: true); break;
             case KernelPath.Avx2Vnni: Rows256(new EightBit256(), w, a, y, r0, r1, vnni: true); break;
             case KernelPath.Avx512 when four: Rows512(new FourBit512(w.Format), w, a, y, r0, r1); break;
@@ -92,12 +94,23 @@ public static unsafe class BlockKernels
         public int Offset { get; } = BlockFormats.Offset(format);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector256<byte> Load(byte* rowQuants, int block) => Avx2.Shuffle(_table, default(Q4Codes256).Load(rowQuants, block));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly Vector256<sbyte> Signed(Vector256<sbyte> x) => x;
+    }
+
+    /// <summary>Q4_0: the codes are the unsigned values themselves (its table is the identity), so no vpshufb.</summary>
+    struct Q4Codes256 : IBlocks256
+    {
+        public readonly int Offset => 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly Vector256<byte> Load(byte* rowQuants, int block)
         {
             var packed = Sse2.LoadVector128(rowQuants + block * 16);
             var low = Vector128.Create((byte)15);
-            var codes = Vector256.Create(packed & low, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low);
-            return Avx2.Shuffle(_table, codes);
+            return Vector256.Create(packed & low, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

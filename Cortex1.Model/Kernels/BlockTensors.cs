@@ -47,14 +47,22 @@ public static unsafe class BlockTensors
         return output;
     }
 
-    /// <summary>The whole matrix [rows, cols] in fp32.</summary>
+    /// <summary>The whole matrix [rows, cols] in fp32, written in chunks of rows (a span covers at most 2 GB, less than
+    /// a 14B model's embedding in fp32).</summary>
     public static Tensor Dequantize(BlockMatrix m)
     {
         var output = empty([m.Rows, m.Cols], ScalarType.Float32);
-        fixed (byte* o = output.bytes)
+        var chunk = (int)Math.Max(1, ChunkElements / m.Cols);
+        for (var start = 0; start < m.Rows; start += chunk)
         {
-            nint op = (nint)o;
-            Parallel.For(0, m.Rows, r => m.DequantizeRow(r, (float*)op + (long)r * m.Cols));
+            var n = Math.Min(chunk, m.Rows - start);
+            using var rows = output.narrow(0, start, n);
+            var first = start;
+            fixed (byte* o = rows.bytes)
+            {
+                nint op = (nint)o;
+                Parallel.For(0, n, r => m.DequantizeRow(first + r, (float*)op + (long)r * m.Cols));
+            }
         }
         return output;
     }

@@ -81,6 +81,26 @@ public class BlockQuantizedModelTests
         }
     }
 
+    /// <summary>Dequantising and quantising go chunk by chunk of rows; rows on both sides of a chunk edge land right.</summary>
+    [Fact]
+    public unsafe void WholeMatrixRoundTripsAcrossChunks()
+    {
+        const int rows = 230, cols = 40_000;   // 104 rows per 4M-element chunk: three chunks
+        using var w = randn([rows, cols], generator: new TorchSharp.torch.Generator(9));
+        using var m = BlockTensors.Quantize(w, BlockFormat.Q8_0);
+        using var back = BlockTensors.Dequantize(m);
+        Assert.Equal([(long)rows, cols], back.shape);
+        var row = new float[cols];
+        foreach (var r in new[] { 0, 103, 104, 105, 208, rows - 1 })
+        {
+            fixed (float* p = row) m.DequantizeRow(r, p);
+            Assert.Equal(row, back[r].data<float>().ToArray());
+            // Q8_0 keeps every value within half a step (max|x|/127 of its block) of the source.
+            using var source = w[r];
+            Assert.True((back[r] - source).abs().max().item<float>() <= source.abs().max().item<float>() / 127 * 0.5f + 1e-3f);
+        }
+    }
+
     [Fact]
     public void TiedWeightsAreStoredOnce()
     {

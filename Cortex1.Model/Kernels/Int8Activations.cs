@@ -5,7 +5,7 @@ namespace Cortex1.Model.Kernels;
 
 /// <summary>
 /// Activations [T, cols] quantised as llama.cpp's Q8_0 does for its integer dot products: per block of 32, d =
-/// max|x|/127 and q = round(x/d), zero-padded to the weight's block count. Also per block d·Σq (the 4-bit formats
+/// max|x|/127 (rounded to fp16) and q = round(x·127/max), zero-padded to the weight's block count. Also per block d·Σq (the 4-bit formats
 /// store unsigned codes, so their dot product is Σ u·q − offset·Σq) and, for AVX-512, each d repeated 8 times so two
 /// blocks' scales load as one vector.
 /// </summary>
@@ -49,8 +49,10 @@ internal sealed unsafe class Int8Activations : IDisposable
             var amax = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
             var m = 0f;
             for (var lane = 0; lane < 8; lane++) m = MathF.Max(m, amax.GetElement(lane));
-            var d = m / 127;
-            var id = Vector256.Create(d > 0 ? 1 / d : 0);
+            // As ggml's x86 quantize_row_q8_0: q = round-to-even(x·127/max), the scale kept in fp16 — so the dot
+            // products are llama.cpp's own, value for value.
+            var d = Fp16.One(Fp16.Bits(m / 127));
+            var id = Vector256.Create(m > 0 ? 127 / m : 0);
             var q0 = Vector256.ConvertToInt32(Vector256.Round(v0 * id)); var q1 = Vector256.ConvertToInt32(Vector256.Round(v1 * id));
             var q2 = Vector256.ConvertToInt32(Vector256.Round(v2 * id)); var q3 = Vector256.ConvertToInt32(Vector256.Round(v3 * id));
             var bytes = Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3));

@@ -64,6 +64,15 @@ public sealed unsafe partial class Projection
             return x.matmul(w.to(x.device));
         }
         var rows = x.NumberOfElements / In;
+        if (x.ndim == 2 && x.dtype == ScalarType.Float32 && x.is_contiguous())
+        {
+            // The common case (fp32 compute) with no conversion: a decode step makes hundreds of these calls, and each
+            // torch op saved is a native call saved.
+            var direct = empty([rows, Out], ScalarType.Float32);
+            fixed (byte* xp = x.bytes, yp = direct.bytes)
+                BlockKernels.MatMul(_blocks!, (float*)xp, (int)rows, (float*)yp, _kernels);
+            return direct;
+        }
         using var xf = x.to(ScalarType.Float32).reshape(rows, In).contiguous();
         var y = empty([rows, Out], ScalarType.Float32);
         fixed (byte* xp = xf.bytes, yp = y.bytes)

@@ -22,19 +22,13 @@ namespace Cortex1.Bench;
 /// </summary>
 public static class LlamaCppBench
 {
-    static readonly Dictionary<string, (string Family, TinyModelOptions Options)> Shapes = new(ModelBench.Shapes)
-    {
-        // A quarter-size Qwen2 (tied embeddings, q/k/v biases) for a quick run.
-        ["qwen2-mini"] = ("qwen2", new TinyModelOptions(512, 8, 8, 2, 1536, 4096, DType: ScalarType.BFloat16, VocabSize: 32000, TieWordEmbeddings: true)),
-    };
-
     public static async Task<int> RunAsync(string[] args)
     {
         var cli = new BenchArgs(args);
         var shape = cli.String("--shape", "qwen2-mini");
-        if (!Shapes.TryGetValue(shape, out var spec))
+        if (!ModelBench.Shapes.TryGetValue(shape, out var spec))
         {
-            await Console.Error.WriteLineAsync($"Unknown shape '{shape}'; known: {string.Join(", ", Shapes.Keys)}.");
+            await Console.Error.WriteLineAsync($"Unknown shape '{shape}'; known: {string.Join(", ", ModelBench.Shapes.Keys)}.");
             return 2;
         }
         int prompt = cli.Int("--prompt", 64), decode = cli.Int("--decode", 32), rounds = cli.Int("--rounds", 2);

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Cortex1.Model.Bench;
 
 /// <summary>
-/// `bench [--shape tiny|qwen2-0.5b] [--prompt 64] [--decode 32] [--batch 1] [--variants fp32,bf16,nf4] [--threads N]`:
+/// `bench [--shape tiny|qwen2-mini|qwen2-0.5b] [--prompt 64] [--decode 32] [--batch 1] [--variants fp32,bf16,nf4] [--threads N]`:
 /// writes a random-weight model of a named shape to a temp HF folder, loads it per variant (fp32, bf16, or a
 /// quantization — nf4, q4_0, q8_0, nf4_0 — computing in the processor's dtype), and prints prefill and decode tokens/s, load time and peak RSS; the last line is key=value pairs.
 /// </summary>
@@ -19,6 +19,8 @@ public static class ModelBench
             ["tiny"] = ("phi3", new TinyModelOptions()),
             // Qwen2-0.5B's dimensions (tied embeddings, q/k/v biases).
             ["qwen2-0.5b"] = ("qwen2", new TinyModelOptions(896, 24, 14, 2, 4864, 32768, DType: ScalarType.BFloat16, VocabSize: 151936, TieWordEmbeddings: true)),
+            // A quarter-size Qwen2 (same features, 32k vocabulary) for quick runs.
+            ["qwen2-mini"] = ("qwen2", new TinyModelOptions(512, 8, 8, 2, 1536, 4096, DType: ScalarType.BFloat16, VocabSize: 32000, TieWordEmbeddings: true)),
         };
 
     public static async Task<int> RunAsync(string[] args)

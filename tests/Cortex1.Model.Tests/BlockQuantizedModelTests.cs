@@ -37,14 +37,8 @@ public class BlockQuantizedModelTests
 
         var a = TinyModels.FullLogits(reference, Tokens);
         var b = TinyModels.FullLogits(quantised, Tokens);
-        double err = 0, norm = 0;
-        var same = 0;
-        for (var t = 0; t < Tokens.Length; t++)
-        {
-            for (var i = 0; i < a[t].Length; i++) { err += Math.Pow(a[t][i] - b[t][i], 2); norm += Math.Pow(a[t][i], 2); }
-            if (Generation.Sampler.ArgMax(a[t]) == Generation.Sampler.ArgMax(b[t])) same++;
-        }
-        var rel = Math.Sqrt(err / norm);
+        var rel = RelativeError(a, b);
+        var same = a.Zip(b).Count(p => Generation.Sampler.ArgMax(p.First) == Generation.Sampler.ArgMax(p.Second));
         Assert.True(rel < 0.03, $"relative logit error {rel:F4} against the dequantised weights");
         Assert.True(same >= Tokens.Length - 2, $"argmax agreed at {same}/{Tokens.Length}");
 
@@ -74,9 +68,8 @@ public class BlockQuantizedModelTests
         var b = TinyModels.FullLogits(simd, Tokens);
         for (var t = 0; t < Tokens.Length; t++)
         {
-            double err = 0, norm = 0;
-            for (var i = 0; i < a[t].Length; i++) { err += Math.Pow(a[t][i] - b[t][i], 2); norm += Math.Pow(a[t][i], 2); }
-            Assert.True(Math.Sqrt(err / norm) < 2e-3, $"position {t}: relative difference {Math.Sqrt(err / norm):E2}, max {TinyModels.MaxAbsDiff(a[t], b[t])}");
+            var rel = RelativeError([a[t]], [b[t]]);
+            Assert.True(rel < 2e-3, $"position {t}: relative difference {rel:E2}, max {TinyModels.MaxAbsDiff(a[t], b[t])}");
             Assert.Equal(Generation.Sampler.ArgMax(a[t]), Generation.Sampler.ArgMax(b[t]));
         }
     }
@@ -99,6 +92,15 @@ public class BlockQuantizedModelTests
             using var source = w[r];
             Assert.True((back[r] - source).abs().max().item<float>() <= source.abs().max().item<float>() / 127 * 0.5f + 1e-3f);
         }
+    }
+
+    /// <summary>‖a − b‖ / ‖a‖ over all positions.</summary>
+    static double RelativeError(float[][] a, float[][] b)
+    {
+        double err = 0, norm = 0;
+        for (var t = 0; t < a.Length; t++)
+        for (var i = 0; i < a[t].Length; i++) { err += Math.Pow(a[t][i] - b[t][i], 2); norm += Math.Pow(a[t][i], 2); }
+        return Math.Sqrt(err / norm);
     }
 
     [Fact]

@@ -1,11 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Cortex1.Model.Chat;
 using Cortex1.Model.Config;
 using Cortex1.Model.Devices;
+using Cortex1.Model.Kernels;
 using Cortex1.Model.Loading;
 using Cortex1.Model.Modeling;
 using Cortex1.Model.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Cortex1.Model;
@@ -27,10 +28,18 @@ public sealed partial class LanguageModel
         var sw = Stopwatch.StartNew();
         var config = ModelConfig.Load(folder);
         var device = DeviceSelector.Resolve(options.Device);
-        var dtype = options.DType ?? DeviceSelector.DefaultDType(device);
+        var (dtype, dtypeReason) = options.DType is { } forced ? (forced, "given by the load options")
+            : DeviceSelector.Choose(device.type, CpuFeatures.Current, Environment.GetEnvironmentVariable(DeviceSelector.CpuDTypeVariable));
+        var blocks = options.Quantization.BlockFormat();
+        if (blocks is not null && device.type != DeviceType.CPU)
+            throw new NotSupportedException($"Quantization '{QuantizationName.Of(options.Quantization)}' runs on the CPU kernels; on {device.type} use nf4 or none.");
+        var kernels = options.Kernels ?? KernelPaths.Default;
+        progress?.Report($"Compute dtype {DTypeName.Of(dtype)} ({dtypeReason}); " +
+                         (blocks is null ? "" : $"{QuantizationName.Of(options.Quantization)} weights on the {KernelPaths.Name(kernels)} kernels; ") +
+                         $"CPU: {CpuFeatures.Current.Describe()}");
         var (tokenizer, template) = ReadTokenizer(folder, config);
 
-        var decoder = new Decoder(config, dtype, device, options.Quantization == Quantization.Nf4);
+        var decoder = new Decoder(config, dtype, device, options.Quantization == Quantization.Nf4, blocks, kernels);
         try
         {
             var pending = new HashSet<string>(decoder.RequiredTensorNames());
@@ -51,7 +60,7 @@ public sealed partial class LanguageModel
             if (pending.Count > 0)
                 throw new InvalidDataException($"Model folder '{folder}' is missing tensor '{pending.Order(StringComparer.Ordinal).First()}'" +
                                                (pending.Count > 1 ? $" (and {pending.Count - 1} more)." : "."));
-            progress?.Report($"Loaded {config.ModelType} ({config.NumLayers} layers, {dtype}{(decoder.Quantized ? "/nf4" : "")}, {device.type}) in {sw.Elapsed.TotalSeconds:F1}s, weights {decoder.WeightBytes / 1e6:F0} MB");
+            progress?.Report($"Loaded {config.ModelType} ({config.NumLayers} layers, {dtype}{(decoder.Quantized ? "/" + QuantizationName.Of(options.Quantization) : "")}, {device.type}) in {sw.Elapsed.TotalSeconds:F1}s, weights {decoder.WeightBytes / 1e6:F0} MB");
             return new LanguageModel(folder, options, config, tokenizer, template, decoder, sw.Elapsed, peak);
         }
         catch

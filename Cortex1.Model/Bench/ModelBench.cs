@@ -7,9 +7,9 @@ using static TorchSharp.torch;
 namespace Cortex1.Model.Bench;
 
 /// <summary>
-/// `bench [--shape tiny|qwen2-0.5b] [--prompt 64] [--decode 32] [--batch 1] [--variants fp32,bf16,nf4] [--threads N]`:
-/// writes a random-weight model of a named shape to a temp HF folder, loads it per variant (fp32, bf16, NF4 with
-/// bf16 compute), and prints prefill and decode tokens/s, load time and peak RSS; the last line is key=value pairs.
+/// `bench [--shape tiny|qwen2-mini|qwen2-0.5b] [--prompt 64] [--decode 32] [--batch 1] [--variants fp32,bf16,nf4] [--threads N]`:
+/// writes a random-weight model of a named shape to a temp HF folder, loads it per variant (fp32, bf16, or a
+/// quantization — nf4, q4_0, q8_0, nf4_0 — computing in the processor's dtype), and prints prefill and decode tokens/s, load time and peak RSS; the last line is key=value pairs.
 /// </summary>
 public static class ModelBench
 {
@@ -19,6 +19,8 @@ public static class ModelBench
             ["tiny"] = ("phi3", new TinyModelOptions()),
             // Qwen2-0.5B's dimensions (tied embeddings, q/k/v biases).
             ["qwen2-0.5b"] = ("qwen2", new TinyModelOptions(896, 24, 14, 2, 4864, 32768, DType: ScalarType.BFloat16, VocabSize: 151936, TieWordEmbeddings: true)),
+            // A quarter-size Qwen2 (same features, 32k vocabulary) for quick runs.
+            ["qwen2-mini"] = ("qwen2", new TinyModelOptions(512, 8, 8, 2, 1536, 4096, DType: ScalarType.BFloat16, VocabSize: 32000, TieWordEmbeddings: true)),
         };
 
     public static async Task<int> RunAsync(string[] args)
@@ -49,10 +51,11 @@ public static class ModelBench
             var kv = new List<string> { $"shape={shape}", $"prompt={prompt}", $"decode={decode}", $"batch={batch}" };
             foreach (var variant in variants)
             {
-                // A variant is a dtype (fp32, bf16…) or a quantisation, which computes in bf16.
-                var options = QuantizationName.TryParse(variant, out var q) && q != Quantization.None ? new LoadOptions(q, ScalarType.BFloat16, "cpu")
+                // A variant is a dtype (fp32, bf16…) or a quantisation, which computes in the dtype the processor decides
+                // (DeviceSelector: bf16 only with native bf16 dot products, else fp32).
+                var options = QuantizationName.TryParse(variant, out var q) && q != Quantization.None ? new LoadOptions(q, null, "cpu")
                     : DTypeName.TryParse(variant, out var dtype) ? new LoadOptions(Quantization.None, dtype, "cpu")
-                    : throw new ArgumentException($"Unknown variant '{variant}' (fp32, bf16, nf4).");
+                    : throw new ArgumentException($"Unknown variant '{variant}' (fp32, bf16, {string.Join(", ", QuantizationName.All.Skip(1))}).");
                 GC.Collect();
                 var r = Measure(folder, options, prompt, decode, batch);
                 Console.WriteLine($"| {variant} | {r.WeightsMb:F0} | {r.LoadS:F1} | {r.PrefillTps:F1} | {r.DecodeTps:F2} | {r.DecodeMedianTps:F2} | {r.PeakMb:F0} |");

@@ -1,12 +1,17 @@
+using Cortex1.Model.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Cortex1.Model.Devices;
 
 /// <summary>Picks the device and compute dtype: CUDA when this build has it and a GPU is present, else CPU;
-/// bf16 on CUDA and on CPUs with native bf16 dot products (AVX512-BF16/AMX), fp32 elsewhere.</summary>
+/// bf16 on CUDA and on CPUs with native bf16 dot products (AVX512-BF16/AMX, ARM BF16), fp32 elsewhere — libtorch's
+/// bf16 on a CPU without them measured 5–50× slower than fp32, so it is never the default there.</summary>
 public static class DeviceSelector
 {
+    /// <summary>Forces the CPU compute dtype (fp32 or bf16) regardless of the processor.</summary>
+    public const string CpuDTypeVariable = "CORTEX1_CPU_DTYPE";
+
     public static bool CudaAvailable
     {
         get { try { return cuda.is_available(); } catch (Exception) { return false; } }
@@ -22,18 +27,21 @@ public static class DeviceSelector
         return torch.device(name);
     }
 
-    public static ScalarType DefaultDType(Device device) =>
-        device.type == DeviceType.CUDA || CpuHasFastBf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+    public static ScalarType DefaultDType(Device device) => Choose(device.type, CpuFeatures.Current, Environment.GetEnvironmentVariable(CpuDTypeVariable)).DType;
 
-    static readonly Lazy<bool> _fastBf16 = new(() =>
+    /// <summary>The compute dtype for a device type on a processor, and why (the line the load log states).
+    /// `forced` (fp32/float32 or bf16/bfloat16) overrides the CPU choice.</summary>
+    public static (ScalarType DType, string Reason) Choose(DeviceType device, CpuFeatures cpu, string? forced)
     {
-        try
+        if (device == DeviceType.CUDA) return (ScalarType.BFloat16, "bf16 on CUDA");
+        if (!string.IsNullOrWhiteSpace(forced))
         {
-            var flags = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : "";
-            return flags.Contains(" avx512_bf16") || flags.Contains(" amx_bf16");
+            if (!Loading.DTypeName.TryParse(forced, out var dt) || dt is not (ScalarType.Float32 or ScalarType.BFloat16))
+                throw new ArgumentException($"{CpuDTypeVariable}='{forced}' is not fp32 or bf16.");
+            return (dt, $"{Loading.DTypeName.Of(dt)} forced by {CpuDTypeVariable}");
         }
-        catch (IOException) { return false; }
-    });
-
-    public static bool CpuHasFastBf16 => _fastBf16.Value;
+        return cpu.NativeBf16
+            ? (ScalarType.BFloat16, $"bf16: the CPU has native bf16 ({cpu.Bf16Flags})")
+            : (ScalarType.Float32, "fp32: the CPU has no native bf16 (avx512_bf16, amx_bf16 or ARM bf16)");
+    }
 }

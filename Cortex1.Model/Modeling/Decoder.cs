@@ -1,4 +1,5 @@
 using Cortex1.Model.Config;
+using Cortex1.Model.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,9 +15,16 @@ public sealed class Decoder : IDisposable
     public ScalarType DType { get; }
     public Device Device { get; }
     public bool Quantized { get; }
-    public Tensor? Embedding { get; private set; }      // [vocab, hidden]
-    /// <summary>The output projection [hidden → vocab]; with tied embeddings a transposed copy of the embedding, because
-    /// the decode kernels and matmul want the [in, out] layout (and the lookup wants [vocab, hidden]).</summary>
+    /// <summary>The block format of every matrix (layers, embedding, lm_head) when the block kernels run them; null otherwise.</summary>
+    public BlockFormat? BlockWeights { get; }
+    public KernelPath Kernels { get; }
+    /// <summary>[vocab, hidden]; null when the embedding is block-quantised (<see cref="EmbeddingBlocks"/>).</summary>
+    public Tensor? Embedding { get; private set; }
+    /// <summary>The block-quantised embedding; with tied embeddings the lm_head's own matrix (stored once).</summary>
+    public BlockMatrix? EmbeddingBlocks => _embeddingBlocks ?? (Config.TieWordEmbeddings ? LmHead.Blocks : null);
+    BlockMatrix? _embeddingBlocks;
+    /// <summary>The output projection [hidden → vocab]. Tied and dense, a transposed view of the embedding (its storage,
+    /// once); tied and block-quantised, the one matrix the embedding lookup also reads.</summary>
     public Projection LmHead { get; }
     public Tensor? FinalNorm { get; private set; }
     public IReadOnlyList<DecoderLayer> Layers { get; }
@@ -34,9 +42,10 @@ public sealed class Decoder : IDisposable
     /// <summary>Layer parameters from which <see cref="GradientCheckpointing"/> is on by default.</summary>
     public const long CheckpointingFromParameters = 1_000_000_000;
 
-    public Decoder(ModelConfig config, ScalarType dtype, Device device, bool quantize)
+    public Decoder(ModelConfig config, ScalarType dtype, Device device, bool quantize, BlockFormat? blocks = null, KernelPath? kernels = null)
     {
-        Config = config; DType = dtype; Device = device; Quantized = quantize;
+        Config = config; DType = dtype; Device = device; Quantized = quantize || blocks is not null;
+        BlockWeights = blocks; Kernels = kernels ?? KernelPaths.Default;
         Layers = Enumerable.Range(0, config.NumLayers).Select(i => new DecoderLayer(config, i)).ToArray();
         LmHead = new Projection("lm_head", config.HiddenSize, config.VocabSize);
         _invFreq = tensor(Blocks.RopeInverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling), device: device);
@@ -71,12 +80,22 @@ public sealed class Decoder : IDisposable
         switch (name)
         {
             case "model.embed_tokens.weight":
-                Embedding?.Dispose(); Embedding = Keep(CheckShape(name, source, Config.VocabSize, Config.HiddenSize));
-                if (Config.TieWordEmbeddings) LmHead.SetWeight(source, DType, Device, quantize: false);
+                CheckShape(name, source, Config.VocabSize, Config.HiddenSize);
+                Embedding?.Dispose(); Embedding = null; _embeddingBlocks?.Dispose(); _embeddingBlocks = null;
+                if (BlockWeights is { } format)
+                {
+                    if (Config.TieWordEmbeddings) LmHead.SetBlockWeight(source, format, Kernels);
+                    else _embeddingBlocks = BlockTensors.Quantize(source, format);
+                    return true;
+                }
+                Embedding = Keep(source);
+                if (Config.TieWordEmbeddings) LmHead.ShareTransposed(Embedding);
                 return true;
             case "lm_head.weight":
                 if (Config.TieWordEmbeddings) return false;
-                LmHead.SetWeight(source, DType, Device, quantize: false);
+                // As the GGUF export (and llama.cpp's quantiser) does: a 4-bit model's own output projection is Q8_0.
+                if (BlockWeights is not null) LmHead.SetBlockWeight(source, BlockFormat.Q8_0, Kernels);
+                else LmHead.SetWeight(source, DType, Device, quantize: false);
                 return true;
             case "model.norm.weight":
                 FinalNorm?.Dispose(); FinalNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true;
@@ -89,7 +108,12 @@ public sealed class Decoder : IDisposable
         if (parts[3] == "post_attention_layernorm") { layer.PostAttentionNorm?.Dispose(); layer.PostAttentionNorm = Keep(CheckShape(name, source, Config.HiddenSize)); return true; }
         if (parts.Length == 6 && layer.Projections.TryGetValue(parts[4], out var proj))
         {
-            if (parts[5] == "weight") { proj.SetWeight(source, DType, Device, Quantized); return true; }
+            if (parts[5] == "weight")
+            {
+                if (BlockWeights is { } format) proj.SetBlockWeight(source, format, Kernels);
+                else proj.SetWeight(source, DType, Device, Quantized);
+                return true;
+            }
             if (parts[5] == "bias" && HasBias(proj)) { proj.SetBias(source, DType, Device); return true; }
         }
         return false;
@@ -104,7 +128,8 @@ public sealed class Decoder : IDisposable
     /// <summary>The weights in HF names and layout ([out, in]), in `dtype` (NF4 weights dequantised). Caller disposes.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> Export(ScalarType dtype)
     {
-        yield return ("model.embed_tokens.weight", Embedding!.to(dtype));
+        if (EmbeddingBlocks is { } table) using (var e = BlockTensors.Dequantize(table)) yield return ("model.embed_tokens.weight", e.to(dtype));
+        else yield return ("model.embed_tokens.weight", Embedding!.to(dtype));
         for (var i = 0; i < Layers.Count; i++)
         {
             var l = Layers[i];
@@ -124,7 +149,7 @@ public sealed class Decoder : IDisposable
     internal Tensor Forward(Tensor ids, Tensor positions, IAttentionPlan plan, AdapterRouting routing)
     {
         using var scope = NewDisposeScope();
-        var x = Embedding!.index_select(0, ids);
+        var x = EmbeddingBlocks is { } table ? BlockTensors.Rows(table, ids).to(Device).to(DType) : Embedding!.index_select(0, ids);
         var (cos, sin) = Blocks.RopeTables(positions, _invFreq, DType);
         for (var i = 0; i < Layers.Count; i++)
             x = GradientCheckpointing && plan is BatchPlan batch
@@ -137,12 +162,13 @@ public sealed class Decoder : IDisposable
     internal Tensor Logits(Tensor hidden) => LmHead.Forward(hidden, AdapterRouting.None);
 
     public long WeightBytes =>
-        (Embedding?.NumberOfElements ?? 0) * (Embedding?.ElementSize ?? 0) + (LmHead.HasWeight ? LmHead.StorageBytes : 0)
+        (Embedding?.NumberOfElements ?? 0) * (Embedding?.ElementSize ?? 0) + (_embeddingBlocks?.StorageBytes ?? 0)
+        + (LmHead.HasWeight && !LmHead.SharesStorage ? LmHead.StorageBytes : 0)
         + LayerProjections.Sum(p => p.StorageBytes);
 
     public void Dispose()
     {
-        Embedding?.Dispose(); LmHead.Dispose(); FinalNorm?.Dispose(); _invFreq.Dispose();
+        Embedding?.Dispose(); _embeddingBlocks?.Dispose(); LmHead.Dispose(); FinalNorm?.Dispose(); _invFreq.Dispose();
         foreach (var l in Layers) l.Dispose();
     }
 }

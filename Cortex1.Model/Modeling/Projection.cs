@@ -18,7 +18,7 @@ public sealed record AdapterRouting(IReadOnlyList<(string Name, Tensor? Rows)> G
 /// dense (bf16/fp32) or NF4 (dequantised at matmul time, so only one layer's full weight exists at once), plus any
 /// LoRA adapters attached to it by name.
 /// </summary>
-public sealed unsafe class Projection : IDisposable
+public sealed unsafe partial class Projection : IDisposable
 {
     Tensor? _dense;
     Nf4Tensor? _nf4;
@@ -33,14 +33,14 @@ public sealed unsafe class Projection : IDisposable
 
     public Projection(string name, long inFeatures, long outFeatures) { Name = name; In = inFeatures; Out = outFeatures; }
 
-    public bool HasWeight => _dense is not null || _nf4 is not null;
+    public bool HasWeight => _dense is not null || _nf4 is not null || _blocks is not null;
 
     /// <summary>Takes an HF-layout weight [out, in] (any dtype/device); stores it transposed, cast or quantised.</summary>
     public void SetWeight(Tensor hfWeight, ScalarType dtype, Device device, bool quantize)
     {
         if (hfWeight.ndim != 2 || hfWeight.shape[0] != Out || hfWeight.shape[1] != In)
             throw new InvalidDataException($"'{Name}' weight has shape [{string.Join(", ", hfWeight.shape)}], expected [{Out}, {In}].");
-        _dense?.Dispose(); _nf4?.Dispose(); _dense = null; _nf4 = null;
+        _dense?.Dispose(); _nf4?.Dispose(); _dense = null; _nf4 = null; ResetStorage();
         using var scope = NewDisposeScope();
         var w = hfWeight.to(device);
         if (quantize) { _nf4 = Nf4Tensor.Quantize(w.t()); return; }
@@ -68,9 +68,9 @@ public sealed unsafe class Projection : IDisposable
 
     /// <summary>The weight [in, out] in `dtype` (dequantised when NF4). Caller disposes.</summary>
     public Tensor Weight(ScalarType dtype) =>
-        _nf4?.Dequantize(dtype) ?? (_dense!.dtype == dtype ? _dense.alias() : _dense.to(dtype));
+        _blocks is not null ? BlockWeight(dtype) : _nf4?.Dequantize(dtype) ?? (_dense!.dtype == dtype ? _dense.alias() : _dense.to(dtype));
 
-    public long StorageBytes => _nf4?.StorageBytes ?? _dense!.NumberOfElements * _dense.ElementSize;
+    public long StorageBytes => _blocks is not null ? BlockStorageBytes : _nf4?.StorageBytes ?? _dense!.NumberOfElements * _dense.ElementSize;
 
     public Tensor Forward(Tensor x, AdapterRouting routing)
     {
@@ -78,7 +78,8 @@ public sealed unsafe class Projection : IDisposable
             throw new ArgumentException($"'{Name}' holds {_dense.dtype} weights but got {x.dtype} input.");
         using var scope = NewDisposeScope();
         Tensor y;
-        if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
+        if (_blocks is not null) y = BlockForward(x);
+        else if (UseDecodeKernel(x)) y = DecodeKernelMatMul(x);
         else if (_nf4 is not null) y = Nf4MatMul.Apply(x, _nf4);
         else y = x.matmul(_dense!);
         if (Bias is not null) y = y.PlusInPlace(Bias);
@@ -122,7 +123,7 @@ public sealed unsafe class Projection : IDisposable
 
     public void Dispose()
     {
-        _dense?.Dispose(); _nf4?.Dispose(); Bias?.Dispose();
+        _dense?.Dispose(); _nf4?.Dispose(); Bias?.Dispose(); ResetStorage();
         foreach (var a in _adapters.Values) a.Dispose();
         _adapters.Clear();
     }

@@ -1,0 +1,3 @@
+using Cortex1.Bench;
+
+return await LlamaCppBench.RunAsync(args);

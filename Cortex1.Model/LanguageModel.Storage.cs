@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Cortex1.Model.Chat;
 using Cortex1.Model.Config;
 using Cortex1.Model.Devices;

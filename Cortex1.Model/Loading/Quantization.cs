@@ -35,6 +35,10 @@ public static class QuantizationName
     /// <summary>Every accepted name, for error messages and help text.</summary>
     public static IReadOnlyList<string> All { get; } = [None, Nf4, Q4_0, Q8_0, Nf4_0];
 
+    /// <summary>What LoRA trains over: the block formats are the CPU serving layouts (a LoRA forward over them would
+    /// multiply a dense copy that autograd keeps, and CUDA refuses them).</summary>
+    public static IReadOnlyList<string> Trainable { get; } = [None, Nf4];
+
     /// <summary>Case-insensitive, surrounding spaces ignored.</summary>
     public static bool TryParse(string? name, out Quantization quantization)
     {

@@ -40,7 +40,16 @@ public sealed class PipelinePlan(
 
     public string DatasetName() => Options.Selected().Dataset ?? $"cortex1-market-{Options.Selected().DatasetSize}";
 
-    public string DatasetVersion() => Options.Selected().Version ?? $"{Options.Teacher}-s42";
+    /// <summary>The profile's version, else Synth's own default for the teacher and prompt profile (<c>offline-s42</c>,
+    /// <c>openrouter-compact-s42</c>): a data set made by R1 is never named, or reused, as the offline analyst's.</summary>
+    public string DatasetVersion()
+    {
+        var profile = Options.Selected();
+        if (profile.Version is { } version) return version;
+        return profile.Synth.TryGetValue("profile", out var prompts) && !string.IsNullOrEmpty(prompts) && prompts != "standard"
+            ? $"{Options.Teacher}-{prompts}-s42"
+            : $"{Options.Teacher}-s42";
+    }
 
     public IReadOnlyList<PipelineStage> Stages()
     {

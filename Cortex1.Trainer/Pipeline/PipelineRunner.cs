@@ -27,7 +27,14 @@ public sealed partial class PipelineRunner(
     /// <summary>Asks for another walk of the stages (the first one, when the pipeline is not enabled at start).</summary>
     public void RunAgain()
     {
-        if (_again.CurrentCount == 0) _again.Release();
+        try
+        {
+            if (_again.CurrentCount == 0) _again.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Two requests at once: one walk is asked for already, which is all either wanted.
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,7 +51,18 @@ public sealed partial class PipelineRunner(
             }
             while (true)
             {
-                await WalkAsync(stoppingToken);
+                try
+                {
+                    await WalkAsync(stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested && IsTransient(e))
+                {
+                    // A database or storage blip: the stage's job runs on in its own service, so the next walk (soon)
+                    // attaches to it again instead of leaving the pipeline failed, or stopping the Trainer's host.
+                    LogWalkInterrupted(logger, e.Message);
+                    await Task.Delay(TransientRetry, stoppingToken);
+                    continue;
+                }
                 await _again.WaitAsync(stoppingToken);
             }
         }
@@ -52,6 +70,12 @@ public sealed partial class PipelineRunner(
         {
         }
     }
+
+    private static readonly TimeSpan TransientRetry = TimeSpan.FromSeconds(15);
+
+    /// <summary>Failures of PostgreSQL or blob storage that a later attempt may not meet.</summary>
+    private static bool IsTransient(Exception e) =>
+        e is NpgsqlException or TimeoutException or HttpRequestException or Azure.RequestFailedException { Status: 0 or >= 500 };
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection conn, CancellationToken ct)
     {
@@ -88,8 +112,9 @@ public sealed partial class PipelineRunner(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                await store.FailedAsync(pipeline, stage.Name, e.Message, CancellationToken.None);
                 LogStageFailed(logger, stage.Name, e.Message);
+                if (IsTransient(e)) throw;   // walked again shortly (ExecuteAsync); the store may be what failed
+                await store.FailedAsync(pipeline, stage.Name, e.Message, CancellationToken.None);
                 return;
             }
         }
@@ -190,6 +215,9 @@ public sealed partial class PipelineRunner(
         var evals = await training.EvalsAsync(job.Id, ct);
         if (evals.Count > 0) metrics.Set("cortex1.training.heldout_reward", "phase", evals[^1].Phase, evals[^1].RewardMean);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline walk interrupted ({Reason}); walking again shortly")]
+    private static partial void LogWalkInterrupted(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Pipeline} started: {Stages}")]
     private static partial void LogStarted(ILogger logger, string pipeline, string stages);

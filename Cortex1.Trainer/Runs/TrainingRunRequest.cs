@@ -61,7 +61,8 @@ public sealed partial record TrainingRunRequest(
         !SafeName().IsMatch(Dataset ?? "") ? "dataset must be a data set name (a-z, 0-9, '.', '_', '-')" :
         !SafeName().IsMatch(Version ?? "") ? "version must be a data set version (a-z, 0-9, '.', '_', '-')" :
         string.IsNullOrWhiteSpace(BaseModel) ? $"baseModel is required: {BaseModelReference.Forms}" :
-        !QuantizationName.TryParse(Quantization, out _) ? $"quantization must be one of: {string.Join(", ", QuantizationName.All)}" :
+        !QuantizationName.TryParse(Quantization, out var q) || !QuantizationName.Trainable.Contains(QuantizationName.Of(q))
+            ? $"quantization must be one of: {string.Join(", ", QuantizationName.Trainable)} (LoRA trains over these)" :
         SftSteps < 0 || GrpoSteps < 0 || SftSteps + GrpoSteps == 0 ? "sftSteps and grpoSteps must be ≥ 0 and not both 0" :
         NumGenerations < GrpoOptions.MinGenerations ? $"numGenerations must be at least {GrpoOptions.MinGenerations} (GRPO compares completions within a group)" :
         MaxCompletionLength is < 1 or > 8192 ? "maxCompletionLength must be in [1, 8192]" :

@@ -267,10 +267,18 @@ public partial class AppHostTests(ITestOutputHelper output)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Cortex1_AppHost>(args);
         var app = await builder.BuildAsync();
-        using var cts = new CancellationTokenSource(StartTimeout);
-        await app.StartAsync(cts.Token);
-        foreach (var resource in new[] { "postgres", "azurite" }.Concat(Services))
-            await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
-        return app;
+        try
+        {
+            using var cts = new CancellationTokenSource(StartTimeout);
+            await app.StartAsync(cts.Token);
+            foreach (var resource in new[] { "postgres", "azurite" }.Concat(Services))
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();   // a start that timed out must not leave PostgreSQL, Azurite and the services running
+            throw;
+        }
     }
 }

@@ -4,7 +4,9 @@ using static TorchSharp.torch;
 
 namespace Cortex1.Trainer.Tests;
 
-/// <summary>The full-shape memory bench, run at the tiny shape: its steps run and its last line reports what it measured.</summary>
+/// <summary>The full-shape memory bench, run at the tiny shape: its steps run and its last line reports what it measured.
+/// Alone: the peak is the whole process's RSS, which a parallel test freeing memory would move.</summary>
+[Collection(ProcessMemory.Isolated)]
 public sealed class ShapeBenchTests
 {
     [Fact]
@@ -37,4 +39,10 @@ public sealed class ShapeBenchTests
         }
         Assert.True(peak - before >= 250L << 20, $"peak {peak >> 20} MB, before {before >> 20} MB");
     }
+}
+
+[CollectionDefinition(ProcessMemory.Isolated, DisableParallelization = true)]
+public sealed class ProcessMemory
+{
+    public const string Isolated = "process memory measured alone";
 }

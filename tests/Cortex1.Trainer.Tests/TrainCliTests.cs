@@ -234,4 +234,15 @@ public sealed class TrainCliTests : IDisposable
             Assert.True(request.Validate() is null, $"{config}: {request.Validate()}");
         }
     }
+
+    [Theory]
+    [InlineData("q4_0")]
+    [InlineData("q8_0")]
+    [InlineData("nf4_0")]
+    public void A_run_over_a_serving_only_quantization_is_refused(string quantization)
+    {
+        var request = new TrainingRunRequest("run", "data", "v1", BaseModel: "tiny", Quantization: quantization);
+        Assert.Contains("LoRA trains over these", request.Validate());
+        Assert.Null((request with { Quantization = "nf4" }).Validate());
+    }
 }

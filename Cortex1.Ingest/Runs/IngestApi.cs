@@ -20,14 +20,10 @@ public static class IngestApi
                 return Results.Problem(new FlipsideNotConfiguredException().Message, statusCode: StatusCodes.Status400BadRequest,
                     title: "Flipside is not configured");
             var id = await queue.EnqueueAsync(IngestRunHandler.JobKind, request, ct: ct);
-            var job = await queue.GetAsync(id, ct);
-            return Results.Accepted($"/api/ingest/runs/{id}", JobView.From(job!));
+            return await JobEndpoints.AcceptedAsync(queue, id, $"/api/ingest/runs/{id}", ct);
         });
 
-        group.MapGet("/runs/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
-            await queue.GetAsync(id, ct) is { Kind: IngestRunHandler.JobKind } job
-                ? Results.Ok(JobView.From(job))
-                : Results.Problem($"No ingest run {id}.", statusCode: StatusCodes.Status404NotFound));
+        group.MapJobStatus("/runs/{id:long}", IngestRunHandler.JobKind, "ingest run");
 
         return app;
     }

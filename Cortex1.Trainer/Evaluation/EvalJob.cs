@@ -116,12 +116,9 @@ public static class EvalApi
                 return Results.Problem($"No data set split at {BlobContainers.Datasets}/{split}: generate it with Synth first.",
                     statusCode: StatusCodes.Status400BadRequest, title: "Missing input");
             var id = await queue.EnqueueAsync(EvalJobRequest.JobKind, request, ct: ct);
-            return Results.Accepted($"/api/eval/runs/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+            return await JobEndpoints.AcceptedAsync(queue, id, $"/api/eval/runs/{id}", ct);
         });
-        group.MapGet("/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
-            await queue.GetAsync(id, ct) is { Kind: EvalJobRequest.JobKind } job
-                ? Results.Ok(JobView.From(job))
-                : Results.Problem($"No evaluation job {id}.", statusCode: StatusCodes.Status404NotFound));
+        group.MapJobStatus("/{id:long}", EvalJobRequest.JobKind, "evaluation job");
         return app;
     }
 }

@@ -19,13 +19,10 @@ public static class ExportApi
                 return Results.Problem(problem, statusCode: StatusCodes.Status400BadRequest, title: "Invalid export");
             // One attempt: an export that failed fails again the same way, and a retry would redo minutes of work.
             var id = await queue.EnqueueAsync(ExportJobRequest.JobKind, request, maxAttempts: 1, ct: ct);
-            return Results.Accepted($"/api/export/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+            return await JobEndpoints.AcceptedAsync(queue, id, $"/api/export/{id}", ct);
         });
 
-        group.MapGet("/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
-            await queue.GetAsync(id, ct) is { Kind: ExportJobRequest.JobKind } job
-                ? Results.Ok(JobView.From(job))
-                : Results.Problem($"No export {id}.", statusCode: StatusCodes.Status404NotFound));
+        group.MapJobStatus("/{id:long}", ExportJobRequest.JobKind, "export");
 
         group.MapPost("/{id:long}/cancel", async (long id, JobQueue queue, CancellationToken ct) =>
         {

@@ -20,13 +20,10 @@ public static class PretrainApi
                 return Results.Problem($"No corpus at {BlobContainers.Datasets}/{corpus}: generate it with Synth (size corpus) first.",
                     statusCode: StatusCodes.Status400BadRequest, title: "Missing input");
             var id = await queue.EnqueueAsync(PretrainRequest.JobKind, request, ct: ct);
-            return Results.Accepted($"/api/training/pretrain/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+            return await JobEndpoints.AcceptedAsync(queue, id, $"/api/training/pretrain/{id}", ct);
         });
 
-        group.MapGet("/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
-            await queue.GetAsync(id, ct) is { Kind: PretrainRequest.JobKind } job
-                ? Results.Ok(JobView.From(job))
-                : Results.Problem($"No pretraining run {id}.", statusCode: StatusCodes.Status404NotFound));
+        group.MapJobStatus("/{id:long}", PretrainRequest.JobKind, "pretraining run");
 
         return app;
     }

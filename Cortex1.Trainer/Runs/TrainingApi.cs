@@ -24,13 +24,10 @@ public static class TrainingApi
                 return Results.Problem($"A training run named '{request.Name}' exists already; pick another name.",
                     statusCode: StatusCodes.Status409Conflict, title: "Name taken");
             var id = await queue.EnqueueAsync(TrainingRunRequest.JobKind, request, ct: ct);
-            return Results.Accepted($"/api/training/runs/{id}", JobView.From((await queue.GetAsync(id, ct))!));
+            return await JobEndpoints.AcceptedAsync(queue, id, $"/api/training/runs/{id}", ct);
         });
 
-        group.MapGet("/runs/{id:long}", async (long id, JobQueue queue, CancellationToken ct) =>
-            await queue.GetAsync(id, ct) is { Kind: TrainingRunRequest.JobKind } job
-                ? Results.Ok(JobView.From(job))
-                : Results.Problem($"No training run {id}.", statusCode: StatusCodes.Status404NotFound));
+        group.MapJobStatus("/runs/{id:long}", TrainingRunRequest.JobKind, "training run");
 
         group.MapGet("/runs/{id:long}/steps", async (long id, TrainingStore store, CancellationToken ct) =>
             Results.Ok(await store.StepsAsync(id, ct)));

@@ -66,3 +66,10 @@ public sealed partial class PrometheusTests
 
 [CollectionDefinition(PrometheusTests.Isolated, DisableParallelization = true)]
 public sealed class MetricsCollection;
+
+/// <summary>Tests that measure the whole process (managed heap in use), which a parallel test's allocations would move.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMeasurements
+{
+    public const string Name = "process measured alone";
+}

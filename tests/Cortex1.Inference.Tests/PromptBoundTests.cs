@@ -3,7 +3,9 @@ using Cortex1.Inference.Validation;
 
 namespace Cortex1.Inference.Tests;
 
-/// <summary>A prompt far past the context is refused from its length, before it is tokenised, and costs no memory.</summary>
+/// <summary>A prompt far past the context is refused from its length, before it is tokenised, and costs no memory.
+/// Alone: the memory check reads the process's whole managed heap.</summary>
+[Collection(ProcessMeasurements.Name)]
 public sealed class PromptBoundTests : IAsyncLifetime
 {
     private InferenceServer _server = null!;

@@ -31,10 +31,11 @@ public static class EvalRewardCli
         var input = new Option<string?>("--input") { Description = "A local eval.jsonl instead of the data set in blob storage." };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N eval examples." };
         var randomWeights = new Option<bool>("--random-weights") { Description = "Score the model's shape and tokenizer with freshly initialised weights (the stage before pretraining; a llama with tied embeddings, as the baby)." };
+        var answersFile = new Option<string?>("--answers") { Description = "Write each answer with its reward and the truth gate's count to this JSONL file." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per greedy answer.", DefaultValueFactory = _ => 1024 };
         var command = new Command("eval-reward", "The held-out reward: greedy answers to the eval split, scored by Cortex1's reward system.")
         {
-            model, adapter, dataset, version, input, limit, maxTokens, randomWeights,
+            model, adapter, dataset, version, input, limit, maxTokens, randomWeights, answersFile,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -77,7 +78,10 @@ public static class EvalRewardCli
             {
                 lm.LoadAdapter(name = "eval", CommandLineHost.ResolveUserPath(a));
             }
-            var result = HeldOutReward.Evaluate(lm, eval, new RewardSystem(), parse.GetValue(maxTokens), name, ct: ct);
+            var rewards = new RewardSystem();
+            var result = HeldOutReward.Evaluate(lm, eval, rewards, parse.GetValue(maxTokens), name, ct: ct);
+            if (parse.GetValue(answersFile) is { } path)
+                await WriteAnswersAsync(CommandLineHost.ResolveUserPath(path), eval, result, rewards, ct);
             foreach (var (component, value) in result.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
                 stdout.WriteLine($"  {component,-22} {value}");
             stdout.WriteLine($"held-out reward {result.Total} in {result.Seconds:F0} s; {result.TruncatedFraction:P0} of answers hit --max-tokens");
@@ -86,6 +90,23 @@ public static class EvalRewardCli
             return ExitCodes.Ok;
         }
         return CommandLineHost.InvokeAsync(new RootCommand("Cortex1 held-out evaluation.") { command }, args, stdout, stderr);
+    }
+
+    /// <summary>One line per answer: what the model wrote, its reward and why the truth gate let it through or cut it.</summary>
+    static async Task WriteAnswersAsync(string path, IReadOnlyList<TrainingExample> eval, HeldOutResult result, RewardSystem rewards, CancellationToken ct)
+    {
+        var byId = eval.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        var lines = result.Answers.Select(a =>
+        {
+            var example = byId[a.ExampleId];
+            var score = rewards.Score(Model.Chat.ThinkTags.AnswerOf(a.Answer), new RewardContext(example.Market, example.Kind));
+            return System.Text.Json.JsonSerializer.Serialize(new
+            {
+                id = a.ExampleId, reward = a.Reward, truth = score.Truth, truthExplanation = score.TruthExplanation,
+                finishReason = a.FinishReason, tokens = a.Tokens, answer = a.Answer,
+            });
+        });
+        await File.WriteAllLinesAsync(path, lines, ct);
     }
 
     /// <summary>The model's config and tokenizer with the initial weights pretraining starts from (seeded), in a temp folder.</summary>

@@ -84,15 +84,28 @@ public sealed class BabyLlama : IDisposable
         return x.matmul(W("model.embed_tokens.weight").t()).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Mean next-token cross-entropy of a batch of windows [B, T + 1]: positions 0…T−1 predict 1…T.</summary>
-    public Tensor Loss(Tensor window)
+    /// <summary>
+    /// Mean next-token cross-entropy of a batch of windows [B, T + 1]: positions 0…T−1 predict 1…T. With
+    /// <paramref name="firstTarget"/>, tokens before it are context only (read, never predicted): the mean is over tokens
+    /// <paramref name="firstTarget"/>…T.
+    /// </summary>
+    public Tensor Loss(Tensor window, int firstTarget = 1)
     {
         using var scope = NewDisposeScope();
         long t = window.shape[1] - 1;
         var logits = Forward(window.narrow(1, 0, t));
-        var targets = window.narrow(1, 1, t).reshape(-1);
-        return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets).MoveToOuterDisposeScope();
+        var targets = window.narrow(1, 1, t);
+        if (firstTarget > 1)
+        {
+            // Token j of the window is predicted at position j − 1.
+            targets = targets.clone();
+            targets.narrow(1, 0, Math.Min(t, firstTarget - 1)).fill_(IgnoredTarget);
+        }
+        return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: IgnoredTarget).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The target id cross-entropy skips (PyTorch's default ignore_index).</summary>
+    const long IgnoredTarget = -100;
 
     /// <summary>The weights in HF names and layout, detached copies in <paramref name="dtype"/>. Caller disposes.</summary>
     public IReadOnlyList<(string Name, Tensor Tensor)> Export(ScalarType dtype = ScalarType.Float32)

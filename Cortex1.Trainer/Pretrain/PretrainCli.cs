@@ -39,15 +39,16 @@ public static class PretrainCli
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "Wall-clock budget of the training loop: it stops when spent, the cosine ends there (default: none, --steps alone)." };
         var input = new Option<string?>("--input") { Description = "A local train.jsonl instead of the data set in blob storage (needs --output)." };
         var outFolder = new Option<string?>("--output") { Description = "The local folder to write the model to (kept; needed with --input, which publishes nothing)." };
+        var answerOnly = new Option<bool>("--answer-only-loss") { Description = "Predict the reports' tokens only, the prompt read as context (default: the whole chat)." };
         var command = new Command("pretrain", "Pretrain the baby model from scratch on the offline analyst's corpus and publish it as a Hugging Face folder.")
         {
-            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder,
+            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder, answerOnly,
         };
         command.SetAction(async (parse, ct) =>
         {
             var request = new PretrainRequest(parse.GetValue(name)!, parse.GetValue(dataset)!, parse.GetValue(version)!, parse.GetValue(steps),
                 parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(lr), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(heads),
-                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds));
+                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds), parse.GetValue(answerOnly) ? true : null);
             if (request.Validate() is { } problem)
             {
                 await stderr.WriteLineAsync($"error: {problem}.");

@@ -21,7 +21,8 @@ public sealed partial record PretrainRequest(
     int? Heads = null,
     int? VocabSize = null,
     int Seed = 1234,
-    double? MaxSeconds = null)
+    double? MaxSeconds = null,
+    bool? AnswerOnlyLoss = null)
 {
     public const string JobKind = "pretrain";
     public const string CorpusDataset = "cortex1-corpus";
@@ -41,7 +42,7 @@ public sealed partial record PretrainRequest(
         {
             Shape = shape, Steps = Steps ?? defaults.Steps, BatchSize = BatchSize ?? defaults.BatchSize,
             SequenceLength = SequenceLength ?? defaults.SequenceLength, LearningRate = LearningRate ?? defaults.LearningRate, Seed = Seed,
-            MaxSeconds = MaxSeconds ?? defaults.MaxSeconds,
+            MaxSeconds = MaxSeconds ?? defaults.MaxSeconds, AnswerOnlyLoss = AnswerOnlyLoss ?? defaults.AnswerOnlyLoss,
         };
     }
 

@@ -112,6 +112,50 @@ public class PretrainTests
         }
     }
 
+    /// <summary>The report starts where the slice says: decoding from there gives the assistant's text, and everything before it is the prompt.</summary>
+    [Fact]
+    public void A_chats_answer_start_is_the_first_token_of_the_report()
+    {
+        var examples = Corpus(6);
+        var chats = examples.Select(PretrainCorpus.Chat).ToList();
+        var tokenizer = BabyModel.Tokenizer(BabyModel.TrainTokenizer(chats, 420));
+        var corpus = new PretrainCorpus(chats, tokenizer);
+        for (var i = 0; i < chats.Count; i++)
+        {
+            var (tokens, start) = corpus.Slice(i, int.MaxValue, fromStart: true);
+            Assert.StartsWith(examples[i].Answer, tokenizer.Decode([.. tokens[start..].Select(t => (int)t)]));
+            Assert.EndsWith("<|end_header_id|>\n\n", tokenizer.Decode([.. tokens[..start].Select(t => (int)t)]));
+            // A window cut from the end keeps the whole report; one that starts inside it counts from 0.
+            var tail = corpus.Slice(i, tokens.Length - start + 3, fromStart: false);
+            Assert.Equal(3, tail.AnswerStart);
+            Assert.Equal(0, corpus.Slice(i, 5, fromStart: false).AnswerStart);
+        }
+    }
+
+    /// <summary>
+    /// With a first target, the loss is the mean cross-entropy of the report's tokens only (computed here token by token),
+    /// not the whole window's.
+    /// </summary>
+    [Fact]
+    public void The_answer_only_loss_averages_over_the_reports_tokens_only()
+    {
+        var tokenizer = BabyModel.TrainTokenizer(Corpus(4).Select(PretrainCorpus.Chat), TinyShape.VocabSize);
+        var config = BabyModel.Config(TinyShape, tokenizer);
+        using var baby = new BabyLlama(config, seed: 3);
+        long[] ids = [5, 17, 300, 42, 9, 256, 77, 3, 120, 64, 11, 200];
+        const int first = 7;
+        using var window = tensor(ids, [1, ids.Length], ScalarType.Int64);
+        using var logits = baby.Forward(window.narrow(1, 0, ids.Length - 1));
+        using var logProbs = logits.log_softmax(-1);
+        double manual = 0;
+        for (var j = first; j < ids.Length; j++) manual -= logProbs[0, j - 1, ids[j]].item<float>();
+        manual /= ids.Length - first;
+        using var answerOnly = baby.Loss(window, first);
+        using var all = baby.Loss(window);
+        Assert.Equal(manual, answerOnly.item<float>(), 4);
+        Assert.NotEqual(all.item<float>(), answerOnly.item<float>(), 3);
+    }
+
     [Fact]
     public void The_tokenizer_round_trips_the_corpus_and_the_engine_reads_it_the_same()
     {

@@ -97,9 +97,10 @@ public sealed class BabyLlama : IDisposable
         var targets = window.narrow(1, 1, t);
         if (firstTarget > 1)
         {
-            // Token j of the window is predicted at position j − 1.
-            targets = targets.clone();
-            targets.narrow(1, 0, Math.Min(t, firstTarget - 1)).fill_(IgnoredTarget);
+            // Token j of the window is predicted at position j − 1. (A bool mask from C#: every Scalar the trainer hands
+            // libtorch is held by Scalars, see ScalarAudit.)
+            using var context = tensor(Enumerable.Range(0, (int)t).Select(j => j < firstTarget - 1).ToArray(), [1, t]);
+            targets = targets.Fill(context, IgnoredTarget);
         }
         return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: IgnoredTarget).MoveToOuterDisposeScope();
     }

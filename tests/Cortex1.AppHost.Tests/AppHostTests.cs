@@ -92,8 +92,8 @@ public partial class AppHostTests(ITestOutputHelper output)
                 Assert.Equal(jobsAfterFirstStart, await CountJobsAsync(db));
                 Assert.Equal(Adapter, pipeline.GetProperty("servedModel").GetString());
             }
-            // What the model learned is a property of the embedded baby model and its recipe, asserted on its own in
-            // ACiBudgetRaisesTheHeldOutRewardAndTheServedAnswerHasTheReportsSections; here it is only reported.
+            // Whether the ci budget raised the held-out reward is asserted on its own in
+            // ACiBudgetRaisesTheHeldOutRewardAndTheServedAnswerHasTheReportsSections (skipped, with the measured reason); here it is only reported.
             foreach (var line in learned) output.WriteLine($"not yet learned: {line}");
         }
         finally
@@ -107,8 +107,9 @@ public partial class AppHostTests(ITestOutputHelper output)
     /// The done-when's learning checks on a pipeline run of the <c>ci</c> profile: the adapter's held-out reward rose
     /// above the base model's, and the served adapter answers an eval prompt with at least two of the report's sections.
     /// </summary>
-    [Fact(Skip = "The embedded baby model does not learn enough in the ci budget yet (measured here: held-out reward " +
-                 "0.0204 → 0.0195, one section of seven in the served answer); remove this once cortex1-baby and its recipe do.")]
+    [Fact(Skip = "The ci budget does not raise the held-out reward yet (measured here with the retrained cortex1-baby: 0.0095 → " +
+                 "0.0095 over 4 prompts of 160 tokens — 16 SFT steps at 3e-4 leave its greedy answers as they were; the served answer " +
+                 "has 3 of 7 sections, now asserted in the test above); remove this once the baby and its recipe learn within the budget.")]
     public async Task ACiBudgetRaisesTheHeldOutRewardAndTheServedAnswerHasTheReportsSections()
     {
         var state = Path.Combine(Path.GetTempPath(), $"cortex1-apphost-{Guid.NewGuid():N}");
@@ -237,7 +238,9 @@ public partial class AppHostTests(ITestOutputHelper output)
         var headings = Heading().Matches(content).Select(m => m.Groups["title"].Value.Trim().TrimEnd(':')).ToList();
         var found = sections.Where(s => headings.Contains(s, StringComparer.OrdinalIgnoreCase)).ToList();
         output.WriteLine($"served answer ({content.Length} chars) has {found.Count} of the {sections.Count} sections: {string.Join(" | ", found)}");
-        if (found.Count < 2) learned.Add($"the served answer has {found.Count} of {string.Join(" | ", sections)} as headings:\n{content}");
+        // Enforced here: the retrained baby writes the report's headings in order (measured: 3 of 7 in these 256 tokens);
+        // the weights from before this check wrote one.
+        Assert.True(found.Count >= 2, $"the served answer has {found.Count} of {string.Join(" | ", sections)} as headings:\n{content}");
     }
 
     [GeneratedRegex(@"^#{1,3}\s*(\d+\.\s*)?(?<title>[^\n]+)$", RegexOptions.Multiline)]

@@ -36,7 +36,7 @@ public static class PretrainCli
         var heads = new Option<int?>("--heads") { Description = $"Attention heads (default {shape.Heads})." };
         var vocab = new Option<int?>("--vocab") { Description = $"Tokenizer entries (default {shape.VocabSize})." };
         var seed = new Option<int>("--seed") { Description = "Seed for the weights, the tokenizer sample and the windows.", DefaultValueFactory = _ => defaults.Seed };
-        var maxSeconds = new Option<double?>("--max-seconds") { Description = "Wall-clock budget of the training loop: it stops when spent, the cosine ends there (default: none, --steps alone)." };
+        var maxSeconds = new Option<double?>("--max-seconds") { Description = $"Wall-clock budget of the training loop: it stops when spent, the cosine ends there (default {options.MaxSeconds:0} s; 0 = none, --steps alone)." };
         var input = new Option<string?>("--input") { Description = "A local train.jsonl instead of the data set in blob storage (needs --output)." };
         var outFolder = new Option<string?>("--output") { Description = "The local folder to write the model to (kept; needed with --input, which publishes nothing)." };
         var answerOnly = new Option<bool>("--answer-only-loss") { Description = "Predict the reports' tokens only, the prompt read as context (default: the whole chat)." };

@@ -141,7 +141,7 @@ public static class Pretrainer
             optimizer.Step();
             if (!double.IsFinite(value)) throw new InvalidOperationException($"Pretraining diverged at step {step + 1} (loss {value}); lower the learning rate.");
             losses.Add(value);
-            steps = step + 1;
+            steps++;
             tokens += chats.Sum(c => c.Tokens.Length - 1);
             predictedTotal += predicted;
             var rate = tokens / Math.Max(1e-9, training.Elapsed.TotalSeconds);
@@ -150,6 +150,7 @@ public static class Pretrainer
                 log(FormattableString.Invariant($"step {step + 1}/{options.Steps}: loss {value:F3}, lr {optimizer.LearningRate:0.####e0}, {rate:N0} tokens/s, {training.Elapsed.TotalSeconds:F0} s"));
         }
 
+        if (losses.Count == 0) throw new InvalidOperationException("No training window held a report token: nothing was learned (is every chat longer than the sequence length?).");
         var weights = model.Export();
         try
         {

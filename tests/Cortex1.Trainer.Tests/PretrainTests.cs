@@ -120,6 +120,17 @@ public class PretrainTests
         }
     }
 
+    /// <summary>A request without a budget gets the default one (the ≤ 10-minute promise); 0 turns it off.</summary>
+    [Fact]
+    public void Pretraining_has_a_time_budget_by_default_and_zero_removes_it()
+    {
+        Assert.Equal(570, new PretrainRequest().Options().MaxSeconds);
+        Assert.Equal(120, new PretrainRequest(MaxSeconds: 120).Options().MaxSeconds);
+        Assert.Null(new PretrainRequest(MaxSeconds: 0).Options().MaxSeconds);
+        Assert.Null(new PretrainRequest(MaxSeconds: 0).Validate());
+        Assert.NotNull(new PretrainRequest(MaxSeconds: -5).Validate());
+    }
+
     /// <summary>The report starts where the slice says: decoding from there gives the assistant's text, and everything before it is the prompt.</summary>
     [Fact]
     public void A_chats_answer_start_is_the_first_token_of_the_report()

@@ -77,7 +77,12 @@ public class TeacherFailureTests(MarketDatabase fx)
             services.GetRequiredService<SynthRunner>().RunAsync(run.Id, null, CancellationToken.None));
 
         var planned = (await services.GetRequiredService<SynthStore>().GetRunAsync(run.Id, CancellationToken.None))!.Planned;
-        Assert.StartsWith($"Stopped: {planned / 10 + 1} of {planned} tasks failed with teacher {server.BaseUrl.Host}:", e.Message);
+        // Tasks run concurrently, so the ones already waiting on the teacher when the share is crossed fail too: the count
+        // is past the 10 % share, not exactly one past it (seen 6 and 7 of 50 on the same machine).
+        var stopped = System.Text.RegularExpressions.Regex.Match(e.Message, $@"^Stopped: (\d+) of {planned} tasks failed with teacher {System.Text.RegularExpressions.Regex.Escape(server.BaseUrl.Host)}:");
+        Assert.True(stopped.Success, e.Message);
+        var failed = int.Parse(stopped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(failed, planned / 10 + 1, planned - 1);
         Assert.Contains("more than the 10", e.Message);
         Assert.Contains("TimeoutRejectedException", e.Message);
         Assert.DoesNotContain("   at ", e.Message); // no stack trace

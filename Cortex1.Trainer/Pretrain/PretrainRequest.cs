@@ -42,7 +42,9 @@ public sealed partial record PretrainRequest(
         {
             Shape = shape, Steps = Steps ?? defaults.Steps, BatchSize = BatchSize ?? defaults.BatchSize,
             SequenceLength = SequenceLength ?? defaults.SequenceLength, LearningRate = LearningRate ?? defaults.LearningRate, Seed = Seed,
-            MaxSeconds = MaxSeconds is 0 ? null : MaxSeconds ?? defaults.MaxSeconds, // 0: no budget, the steps alone AnswerOnlyLoss = AnswerOnlyLoss ?? defaults.AnswerOnlyLoss,
+            // MaxSeconds 0: no budget, the steps alone.
+            MaxSeconds = MaxSeconds is 0 ? null : MaxSeconds ?? defaults.MaxSeconds,
+            AnswerOnlyLoss = AnswerOnlyLoss ?? defaults.AnswerOnlyLoss,
         };
     }
 

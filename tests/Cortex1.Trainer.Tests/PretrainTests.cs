@@ -131,6 +131,14 @@ public class PretrainTests
         Assert.NotNull(new PretrainRequest(MaxSeconds: -5).Validate());
     }
 
+    /// <summary>The request's loss choice reaches the options (the API's and the CLI's <c>--answer-only-loss</c>).</summary>
+    [Fact]
+    public void The_answer_only_loss_is_off_by_default_and_the_request_turns_it_on()
+    {
+        Assert.False(new PretrainRequest().Options().AnswerOnlyLoss);
+        Assert.True(new PretrainRequest(AnswerOnlyLoss: true).Options().AnswerOnlyLoss);
+    }
+
     /// <summary>The report starts where the slice says: decoding from there gives the assistant's text, and everything before it is the prompt.</summary>
     [Fact]
     public void A_chats_answer_start_is_the_first_token_of_the_report()

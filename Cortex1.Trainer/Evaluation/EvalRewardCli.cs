@@ -78,10 +78,9 @@ public static class EvalRewardCli
             {
                 lm.LoadAdapter(name = "eval", CommandLineHost.ResolveUserPath(a));
             }
-            var rewards = new RewardSystem();
-            var result = HeldOutReward.Evaluate(lm, eval, rewards, parse.GetValue(maxTokens), name, ct: ct);
+            var result = HeldOutReward.Evaluate(lm, eval, new RewardSystem(), parse.GetValue(maxTokens), name, ct: ct);
             if (parse.GetValue(answersFile) is { } path)
-                await WriteAnswersAsync(CommandLineHost.ResolveUserPath(path), eval, result, rewards, ct);
+                await WriteAnswersAsync(CommandLineHost.ResolveUserPath(path), result, ct);
             foreach (var (component, value) in result.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
                 stdout.WriteLine($"  {component,-22} {value}");
             stdout.WriteLine($"held-out reward {result.Total} in {result.Seconds:F0} s; {result.TruncatedFraction:P0} of answers hit --max-tokens");
@@ -93,21 +92,12 @@ public static class EvalRewardCli
     }
 
     /// <summary>One line per answer: what the model wrote, its reward and why the truth gate let it through or cut it.</summary>
-    static async Task WriteAnswersAsync(string path, IReadOnlyList<TrainingExample> eval, HeldOutResult result, RewardSystem rewards, CancellationToken ct)
-    {
-        var byId = eval.ToDictionary(e => e.Id, StringComparer.Ordinal);
-        var lines = result.Answers.Select(a =>
+    static Task WriteAnswersAsync(string path, HeldOutResult result, CancellationToken ct) =>
+        File.WriteAllLinesAsync(path, result.Answers.Select(a => System.Text.Json.JsonSerializer.Serialize(new
         {
-            var example = byId[a.ExampleId];
-            var score = rewards.Score(Model.Chat.ThinkTags.AnswerOf(a.Answer), new RewardContext(example.Market, example.Kind));
-            return System.Text.Json.JsonSerializer.Serialize(new
-            {
-                id = a.ExampleId, reward = a.Reward, truth = score.Truth, truthExplanation = score.TruthExplanation,
-                finishReason = a.FinishReason, tokens = a.Tokens, answer = a.Answer,
-            });
-        });
-        await File.WriteAllLinesAsync(path, lines, ct);
-    }
+            id = a.ExampleId, reward = a.Reward, truth = a.Truth, truthExplanation = a.TruthExplanation,
+            finishReason = a.FinishReason, tokens = a.Tokens, answer = a.Answer,
+        })), ct);
 
     /// <summary>The model's config and tokenizer with the initial weights pretraining starts from (seeded), in a temp folder.</summary>
     static string RandomCopy(string folder)

@@ -24,7 +24,9 @@ public sealed record MeanWithError(double Mean, double StandardError, int Count)
 public sealed record HeldOutResult(MeanWithError Total, IReadOnlyDictionary<string, MeanWithError> Components, IReadOnlyList<HeldOutAnswer> Answers,
     double MeanCompletionTokens, double TruncatedFraction, double Seconds);
 
-public sealed record HeldOutAnswer(string ExampleId, string Answer, double Reward, string FinishReason, int Tokens);
+/// <param name="Truth">The truth gate's factor, and <paramref name="TruthExplanation"/> its count (verified, wrong, invented…).</param>
+public sealed record HeldOutAnswer(string ExampleId, string Answer, double Reward, string FinishReason, int Tokens,
+    double Truth = 1, string TruthExplanation = "none");
 
 /// <summary>
 /// The held-out reward: greedy answers of the model to every eval prompt (the data set's eval split: windows after the
@@ -52,7 +54,8 @@ public static class HeldOutReward
             {
                 var answer = ThinkTags.AnswerOf(results[i].Text);
                 var score = rewards.Score(answer, new RewardContext(chunk[i].Market, chunk[i].Kind));
-                answers.Add(new HeldOutAnswer(chunk[i].Id, results[i].Text, score.Total, results[i].FinishReason, results[i].Tokens.Count));
+                answers.Add(new HeldOutAnswer(chunk[i].Id, results[i].Text, score.Total, results[i].FinishReason, results[i].Tokens.Count,
+                    score.Truth, score.TruthExplanation));
                 foreach (var (name, c) in score.Components)
                 {
                     if (!components.TryGetValue(name, out var list)) components[name] = list = [];

@@ -242,6 +242,33 @@ public class PretrainTests
         Assert.Equal(3, m.Count);
     }
 
+    /// <summary><c>eval-reward --answers</c> writes one JSON line per eval example with the answer, its reward and the truth gate's count, the same figures its key=value line averages.</summary>
+    [Fact]
+    public async Task Eval_reward_writes_each_answer_with_its_reward_and_truth_count()
+    {
+        var folder = TempFolder();
+        try
+        {
+            Pretrainer.Run(Corpus(8), Tiny(5), folder, _ => { });
+            var input = Path.Combine(folder, "eval.jsonl");
+            var answers = Path.Combine(folder, "answers.jsonl");
+            await File.WriteAllLinesAsync(input, Corpus(11).Skip(8).Select(DatasetJson.ToLine));
+            var stdout = new StringWriter();
+            var code = await EvalRewardCli.RunAsync(["eval-reward", "--model", folder, "--input", input, "--max-tokens", "24", "--answers", answers], stdout, new StringWriter());
+            Assert.Equal(0, code);
+            var lines = (await File.ReadAllLinesAsync(answers)).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(["ex8", "ex9", "ex10"], lines.Select(l => l.GetProperty("id").GetString()));
+            Assert.All(lines, l => Assert.False(string.IsNullOrEmpty(l.GetProperty("truthExplanation").GetString())));
+            Assert.All(lines, l => Assert.InRange(l.GetProperty("truth").GetDouble(), 0, 1));
+            var mean = lines.Average(l => l.GetProperty("reward").GetDouble());
+            Assert.Contains(FormattableString.Invariant($"eval_reward={mean:F4} "), stdout.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void The_held_out_reward_scores_each_greedy_answer_against_its_own_market()
     {
@@ -255,7 +282,12 @@ public class PretrainTests
             var result = HeldOutReward.Evaluate(model, eval, rewards, maxTokens: 48, batchSize: 2);
             Assert.Equal(3, result.Answers.Count);
             for (var i = 0; i < eval.Count; i++)
-                Assert.Equal(rewards.Score(result.Answers[i].Answer, new RewardContext(eval[i].Market, eval[i].Kind)).Total, result.Answers[i].Reward, 12);
+            {
+                var score = rewards.Score(result.Answers[i].Answer, new RewardContext(eval[i].Market, eval[i].Kind));
+                Assert.Equal(score.Total, result.Answers[i].Reward, 12);
+                Assert.Equal(score.Truth, result.Answers[i].Truth, 12);
+                Assert.Equal(score.TruthExplanation, result.Answers[i].TruthExplanation);
+            }
             Assert.Equal(result.Answers.Average(a => a.Reward), result.Total.Mean, 12);
             Assert.Equal(RewardComponents.All.Count, result.Components.Count);
         }

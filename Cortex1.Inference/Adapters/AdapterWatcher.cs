@@ -46,8 +46,11 @@ public sealed partial class AdapterWatcher(
     private async Task PublishAsync(CancellationToken ct)
     {
         if (blobs is null) return;
-        var served = catalog.Adapters.Select(a => a.Name).ToList();
-        var key = $"{host.Name}|{string.Join(',', served)}";
+        var adapters = catalog.Adapters;
+        var served = adapters.Select(a => a.Name).ToList();
+        // A retrained adapter keeps its name but is loaded again: that is a change too, and the Trainer's pipeline counts a
+        // status only when it is newer than the adapter's files.
+        var key = $"{host.Name}|{string.Join(',', adapters.Select(a => $"{a.Name}@{a.LoadedAt.UtcTicks}"))}";
         if (key == _published) return;
         await ServingStatus.WriteAsync(blobs, Environment.MachineName.ToLowerInvariant(), new ServingStatus(host.Name!, served, DateTimeOffset.UtcNow), ct);
         _published = key;

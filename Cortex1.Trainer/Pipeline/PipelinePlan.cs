@@ -72,7 +72,7 @@ public sealed class PipelinePlan(
                     : null,
                 _ => Task.FromResult<(string, object)>((SynthJobKind, new { request = SynthRequest(profile, dataset, version) }))),
             new(Train, "trainer",
-                async ct => await blobs.ExistsAsync(BlobContainers.Adapters, $"{run.Name}/adapter_config.json", ct)
+                async ct => await blobs.ExistsAsync(BlobContainers.Adapters, $"{run.Name}/{AdapterConfigFile}", ct)
                     ? await TrainingOutputAsync(run.Name, ct)
                     : null,
                 async ct =>
@@ -151,17 +151,29 @@ public sealed class PipelinePlan(
         };
     }
 
-    /// <summary>Which Inference instance serves <paramref name="adapter"/>, from the status each one writes when what it serves changes.</summary>
+    /// <summary>
+    /// Which Inference instance serves <paramref name="adapter"/>, from the status each one writes when what it serves
+    /// changes. A status older than the adapter's files does not count: it is an earlier process (or the same one before
+    /// the retrain) that served an adapter of that name, not this one.
+    /// </summary>
     private async Task<object?> ServedByAsync(string adapter, CancellationToken ct)
     {
+        DateTimeOffset? published = null;
+        await foreach (var file in blobs.ListAsync(BlobContainers.Adapters, $"{adapter}/{AdapterConfigFile}", ct))
+            if (file.Name == $"{adapter}/{AdapterConfigFile}") published = file.LastModified;
+        if (published is null) return null;
         await foreach (var blob in blobs.ListAsync(BlobContainers.Adapters, ServingFolder + "/", ct))
         {
             if (await ReadJsonAsync(BlobContainers.Adapters, blob.Name, ct) is not { } status) continue;
+            if (!(status["at"] is JsonValue at && at.TryGetValue<DateTimeOffset>(out var written) && written >= published)) continue;
             if (status["adapters"]?.AsArray().Any(a => a?.GetValue<string>() == adapter) == true)
                 return new { model = adapter, baseModel = status["model"]?.GetValue<string>(), instance = Path.GetFileNameWithoutExtension(blob.Name) };
         }
         return null;
     }
+
+    /// <summary>The file every published adapter has; its time is the adapter's.</summary>
+    private const string AdapterConfigFile = "adapter_config.json";
 
     /// <summary>Where Inference writes what it serves (its <c>ServingStatus</c>).</summary>
     public const string ServingFolder = ".serving";

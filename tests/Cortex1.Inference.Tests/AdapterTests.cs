@@ -66,6 +66,28 @@ public sealed class AdapterTests(SharedServer shared)
 
         await WaitForModelAsync(name);
         Assert.NotEqual(await GreedyAsync(Server.ModelName), await GreedyAsync(name));
+
+        // Retrained under the same name: loaded again, and the serving status is written again, newer than the new files
+        // (the Trainer's pipeline counts a status only when it is newer than the adapter it looks for).
+        var before = await GreedyAsync(name);
+        var retrained = CreateAdapter(Path.Combine(InferenceServer.CacheFolder, "upload-src", Guid.NewGuid().ToString("N")), seed: 13);
+        await Task.Delay(1100); // blob times have whole seconds
+        await store.UploadFileAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.WeightsFile}", Path.Combine(retrained, PeftFormat.WeightsFile));
+        await store.UploadFileAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.ConfigFile}", Path.Combine(retrained, PeftFormat.ConfigFile));
+        DateTimeOffset? published = null;
+        await foreach (var f in store.ListAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.ConfigFile}")) published = f.LastModified;
+        var status = $"{Cortex1.Inference.Adapters.ServingStatus.Folder}/{Environment.MachineName.ToLowerInvariant()}.json";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        DateTimeOffset at = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            var json = JsonDocument.Parse(await store.DownloadTextAsync(BlobContainers.Adapters, status)).RootElement;
+            at = json.GetProperty("at").GetDateTimeOffset();
+            if (at >= published && json.GetProperty("adapters").EnumerateArray().Any(a => a.GetString() == name)) break;
+            await Task.Delay(100);
+        }
+        Assert.True(at >= published, $"the serving status ({at:O}) was not written again after the retrained adapter ({published:O})");
+        Assert.NotEqual(before, await GreedyAsync(name));
     }
 
     [Fact]

@@ -87,9 +87,15 @@ public sealed class PipelineTests
         }
         await Task.Delay(200);
         Assert.False(again.IsCompleted, "the serve stage waits for Inference");
+        // A status written before this adapter was published (an earlier process that served one of the same name) is stale.
+        await blobs.UploadTextAsync(BlobContainers.Adapters, $"{PipelinePlan.ServingFolder}/{adapter}-old.json",
+            JsonSerializer.Serialize(new { model = "tiny", adapters = new[] { adapter }, at = DateTimeOffset.UtcNow.AddHours(-1) }));
+        await Task.Delay(1500);
+        Assert.False(again.IsCompleted, "a status older than the adapter does not say it is served");
         await blobs.UploadTextAsync(BlobContainers.Adapters, $"{PipelinePlan.ServingFolder}/{adapter}-host.json",
-            JsonSerializer.Serialize(new { model = "tiny", adapters = new[] { "other", adapter } }));
+            JsonSerializer.Serialize(new { model = "tiny", adapters = new[] { "other", adapter }, at = DateTimeOffset.UtcNow.AddSeconds(1) }));
         await again.WaitAsync(Patience);
+        Assert.Equal($"{adapter}-host", ((JsonElement)(await store.ReadAsync(runner.Pipeline, default)).Single(s => s.Name == PipelinePlan.Serve).Output!).GetProperty("instance").GetString());
 
         var done = await store.ReadAsync(runner.Pipeline, default);
         Assert.Equal(PipelineStates.Done, PipelineStates.Of([.. done.Select(s => s.State)]));

@@ -27,10 +27,22 @@ public sealed class PipelineOptions
 
     public static string Canonical(string profile) => profile.Equals("tiny", StringComparison.OrdinalIgnoreCase) ? "baby" : profile.ToLowerInvariant();
 
-    /// <summary>The selected profile, or an error naming the known ones.</summary>
-    public PipelineProfile Selected() =>
-        Profiles.TryGetValue(Canonical(Profile), out var p) ? p
-        : throw new InvalidOperationException($"Pipeline:Profile '{Profile}' is not one of: {string.Join(", ", Profiles.Keys.Order())}.");
+    /// <summary>
+    /// The selected profile, or an error naming the known ones. Its adapter name must be its own: a later start reuses
+    /// the adapter it finds under that name, so two profiles sharing one would take each other's (a <c>ci</c> adapter
+    /// served as the <c>baby</c> profile's).
+    /// </summary>
+    public PipelineProfile Selected()
+    {
+        var name = Canonical(Profile);
+        if (!Profiles.TryGetValue(name, out var p))
+            throw new InvalidOperationException($"Pipeline:Profile '{Profile}' is not one of: {string.Join(", ", Profiles.Keys.Order())}.");
+        var sharing = Profiles.Where(o => !o.Key.Equals(name, StringComparison.OrdinalIgnoreCase) && o.Value.Adapter.Equals(p.Adapter, StringComparison.Ordinal))
+            .Select(o => o.Key).Order(StringComparer.Ordinal).ToList();
+        return sharing.Count == 0 ? p
+            : throw new InvalidOperationException($"Pipeline:Profiles:{name}:Adapter '{p.Adapter}' is also the adapter of profile {string.Join(", ", sharing)}: " +
+                "a later start would reuse the other profile's adapter as this one's. Give each profile its own Adapter name.");
+    }
 }
 
 /// <summary>

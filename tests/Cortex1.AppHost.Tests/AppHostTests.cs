@@ -24,7 +24,7 @@ public partial class AppHostTests(ITestOutputHelper output)
 {
     private static readonly string[] Services = ["ingest", "synth", "trainer", "inference"];
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(8);
-    private const string Adapter = "cortex1-analyst";
+    private const string Adapter = "cortex1-analyst-ci"; // the ci profile's own (Cortex1.Trainer/appsettings.json)
 
     [Fact]
     public async Task OnFirstStartThePipelineRunsByItselfToAServedAdapterAndALaterStartReusesEveryStage()

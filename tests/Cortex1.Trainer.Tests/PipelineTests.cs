@@ -8,6 +8,7 @@ using Cortex1.TestSupport;
 using Cortex1.Trainer.Evaluation;
 using Cortex1.Trainer.Pipeline;
 using Cortex1.Trainer.Runs;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -109,6 +110,29 @@ public sealed class PipelineTests
         await runner.WalkAsync(CancellationToken.None).WaitAsync(Patience);
         Assert.Equal(jobs, await CountJobsAsync(db));
         Assert.All(await store.ReadAsync(runner.Pipeline, default), s => Assert.StartsWith("reused", s.Message));
+    }
+
+    [Fact]
+    public void EveryShippedProfileHasItsOwnAdapterAndASharedNameIsRefused()
+    {
+        var shipped = new PipelineOptions();
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build()
+            .GetSection(PipelineOptions.Section).Bind(shipped);
+        Assert.Contains("ci", shipped.Profiles.Keys);
+        foreach (var name in shipped.Profiles.Keys)
+        {
+            shipped.Profile = name;
+            Assert.Same(shipped.Profiles[name], shipped.Selected());
+        }
+        Assert.Equal(shipped.Profiles.Count, shipped.Profiles.Values.Select(p => p.Adapter).Distinct().Count());
+
+        var sharing = new PipelineOptions
+        {
+            Profile = "ci",
+            Profiles = new(StringComparer.OrdinalIgnoreCase) { ["baby"] = new() { Adapter = "a1" }, ["ci"] = new() { Adapter = "a1" }, ["phi-4"] = new() { Adapter = "a2" } },
+        };
+        var e = Assert.Throws<InvalidOperationException>(sharing.Selected);
+        Assert.Contains("'a1' is also the adapter of profile baby", e.Message);
     }
 
     [Fact]

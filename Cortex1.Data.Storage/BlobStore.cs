@@ -97,6 +97,19 @@ public sealed class BlobStore(BlobServiceClient service)
     public async Task<bool> ExistsAsync(string container, string name, CancellationToken ct = default) =>
         await Blob(container, name).ExistsAsync(ct);
 
+    /// <summary>When the blob was last written (the service's clock, whole seconds), or null when there is none.</summary>
+    public async Task<DateTimeOffset?> LastModifiedAsync(string container, string name, CancellationToken ct = default)
+    {
+        try
+        {
+            return (await Blob(container, name).GetPropertiesAsync(cancellationToken: ct)).Value.LastModified;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
     public async Task<bool> DeleteAsync(string container, string name, CancellationToken ct = default) =>
         await Blob(container, name).DeleteIfExistsAsync(cancellationToken: ct);
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Cortex1.Data.Jobs;
 using Cortex1.Data.Market;
 using Cortex1.Data.Storage;
+using Cortex1.Model.Lora;
 using Cortex1.Trainer.Evaluation;
 using Cortex1.Trainer.Runs;
 using Microsoft.Extensions.Options;
@@ -72,7 +73,7 @@ public sealed class PipelinePlan(
                     : null,
                 _ => Task.FromResult<(string, object)>((SynthJobKind, new { request = SynthRequest(profile, dataset, version) }))),
             new(Train, "trainer",
-                async ct => await blobs.ExistsAsync(BlobContainers.Adapters, $"{run.Name}/{AdapterConfigFile}", ct)
+                async ct => await blobs.ExistsAsync(BlobContainers.Adapters, $"{run.Name}/{PeftFormat.ConfigFile}", ct)
                     ? await TrainingOutputAsync(run.Name, ct)
                     : null,
                 async ct =>
@@ -158,10 +159,7 @@ public sealed class PipelinePlan(
     /// </summary>
     private async Task<object?> ServedByAsync(string adapter, CancellationToken ct)
     {
-        DateTimeOffset? published = null;
-        await foreach (var file in blobs.ListAsync(BlobContainers.Adapters, $"{adapter}/{AdapterConfigFile}", ct))
-            if (file.Name == $"{adapter}/{AdapterConfigFile}") published = file.LastModified;
-        if (published is null) return null;
+        if (await blobs.LastModifiedAsync(BlobContainers.Adapters, $"{adapter}/{PeftFormat.ConfigFile}", ct) is not { } published) return null;
         await foreach (var blob in blobs.ListAsync(BlobContainers.Adapters, ServingFolder + "/", ct))
         {
             if (await ReadJsonAsync(BlobContainers.Adapters, blob.Name, ct) is not { } status) continue;
@@ -171,9 +169,6 @@ public sealed class PipelinePlan(
         }
         return null;
     }
-
-    /// <summary>The file every published adapter has; its time is the adapter's.</summary>
-    private const string AdapterConfigFile = "adapter_config.json";
 
     /// <summary>Where Inference writes what it serves (its <c>ServingStatus</c>).</summary>
     public const string ServingFolder = ".serving";

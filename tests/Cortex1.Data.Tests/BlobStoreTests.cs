@@ -42,6 +42,21 @@ public class BlobStoreTests
     }
 
     [Fact]
+    public async Task LastModifiedIsTheWriteTimeAndNullForAMissingBlob()
+    {
+        var store = await AzuriteServer.CreateStoreAsync();
+        var name = $"t-{Guid.NewGuid():N}/a.json";
+        Assert.Null(await store.LastModifiedAsync(BlobContainers.Adapters, name));
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1); // the service's times have whole seconds
+        await store.UploadTextAsync(BlobContainers.Adapters, name, "{}");
+        var at = await store.LastModifiedAsync(BlobContainers.Adapters, name);
+        Assert.InRange(at!.Value, before, DateTimeOffset.UtcNow);
+        var listed = new List<DateTimeOffset?>();
+        await foreach (var item in store.ListAsync(BlobContainers.Adapters, name)) listed.Add(item.LastModified);
+        Assert.Equal([at], listed);
+    }
+
+    [Fact]
     public async Task MissingBlobIsFileNotFoundAndUnknownContainerIsRejected()
     {
         var store = await AzuriteServer.CreateStoreAsync();

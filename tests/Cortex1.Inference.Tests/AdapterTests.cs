@@ -74,8 +74,7 @@ public sealed class AdapterTests(SharedServer shared)
         await Task.Delay(1100); // blob times have whole seconds
         await store.UploadFileAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.WeightsFile}", Path.Combine(retrained, PeftFormat.WeightsFile));
         await store.UploadFileAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.ConfigFile}", Path.Combine(retrained, PeftFormat.ConfigFile));
-        DateTimeOffset? published = null;
-        await foreach (var f in store.ListAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.ConfigFile}")) published = f.LastModified;
+        var published = await store.LastModifiedAsync(BlobContainers.Adapters, $"{name}/{PeftFormat.ConfigFile}");
         var status = $"{Cortex1.Inference.Adapters.ServingStatus.Folder}/{Environment.MachineName.ToLowerInvariant()}.json";
         var deadline = DateTime.UtcNow.AddSeconds(20);
         DateTimeOffset at = default;

@@ -116,7 +116,7 @@ public sealed class PipelineTests
     public void EveryShippedProfileHasItsOwnAdapterAndASharedNameIsRefused()
     {
         var shipped = new PipelineOptions();
-        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build()
+        new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build()
             .GetSection(PipelineOptions.Section).Bind(shipped);
         Assert.Contains("ci", shipped.Profiles.Keys);
         foreach (var name in shipped.Profiles.Keys)

@@ -82,6 +82,15 @@ public static class BabyModel
     public static ModelConfig Config(BabyShape shape, JsonObject tokenizer) =>
         shape.Config(TokenCount(tokenizer), SpecialId(tokenizer, BeginOfText), SpecialId(tokenizer, EndOfTurn));
 
+    /// <summary>A baby model folder's tokenizer.json and the shape its config.json gives (to continue training it).</summary>
+    public static (JsonObject Tokenizer, BabyShape Shape) ReadFolder(string folder)
+    {
+        var tokenizer = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "tokenizer.json")))!.AsObject();
+        var c = ModelConfig.Load(folder);
+        if (c.ModelType != "llama" || !c.TieWordEmbeddings) throw new InvalidDataException($"{folder} is not a baby model (a llama with tied embeddings).");
+        return (tokenizer, new BabyShape(c.HiddenSize, c.NumLayers, c.NumHeads, c.NumKvHeads, c.IntermediateSize, TokenCount(tokenizer), c.MaxPositionEmbeddings, c.RopeTheta));
+    }
+
     /// <summary>The chat template the corpus is rendered in and the served model answers in.</summary>
     public static IChatTemplate ChatTemplate { get; } = new Llama3ChatTemplate(BeginOfText);
 

@@ -163,23 +163,35 @@ public sealed partial class PipelineRunner(
         }
     }
 
-    /// <summary>The stage's job: one already under way, else its failed one queued again (it resumes), else a new one.</summary>
+    /// <summary>
+    /// The stage's job: one already under way; else its failed one queued again (it resumes from its checkpoints) when it
+    /// asked for what the stage asks for now; else a new one (a failed job of an earlier configuration would fail again,
+    /// or make an output the profile no longer describes).
+    /// </summary>
     private async Task<long> AttachOrQueueAsync(string pipeline, PipelineStage stage, CancellationToken ct)
     {
         var known = await store.JobOfAsync(pipeline, stage.Name, ct) ?? (stage.ExistingJob is null ? null : await stage.ExistingJob(ct));
-        if (known is { } id && await queue.GetAsync(id, ct) is { } job)
+        var job = known is { } id ? await queue.GetAsync(id, ct) : null;
+        if (job is { Status: JobStatus.Queued or JobStatus.Running })
         {
-            if (job.Status is JobStatus.Queued or JobStatus.Running || (job.Status is JobStatus.Failed or JobStatus.Canceled && await queue.RequeueAsync(id, ct)))
-            {
-                await store.JobAsync(pipeline, stage.Name, id, ct);
-                return id;
-            }
+            await store.JobAsync(pipeline, stage.Name, job.Id, ct);
+            return job.Id;
         }
         var (kind, payload) = await stage.Job!(ct);
+        if (job is { Status: JobStatus.Failed or JobStatus.Canceled } && SameRequest(job, kind, payload) && await queue.RequeueAsync(job.Id, ct))
+        {
+            await store.JobAsync(pipeline, stage.Name, job.Id, ct);
+            return job.Id;
+        }
         var created = await queue.EnqueueAsync(kind, payload, ct: ct);
         await store.JobAsync(pipeline, stage.Name, created, ct);
         return created;
     }
+
+    /// <summary>Whether a job is of this kind with this payload, compared as JSON (PostgreSQL's jsonb reorders keys).</summary>
+    internal static bool SameRequest(Job job, string kind, object payload) =>
+        job.Kind == kind && System.Text.Json.JsonElement.DeepEquals(job.Payload.RootElement,
+            System.Text.Json.JsonSerializer.SerializeToElement(payload, System.Text.Json.JsonSerializerOptions.Web));
 
     private async Task DoneAsync(string pipeline, PipelineStage stage, object? output, string message, CancellationToken ct)
     {

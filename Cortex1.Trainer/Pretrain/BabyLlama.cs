@@ -1,4 +1,5 @@
 using Cortex1.Model.Config;
+using Cortex1.Model.Loading;
 using Cortex1.Model.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -48,6 +49,27 @@ public sealed class BabyLlama : IDisposable
             Add($"{p}.mlp.down_proj.weight", randn([h, inter], generator: generator).Times(residualStd));
         }
         Add("model.norm.weight", ones(h));
+    }
+
+    /// <summary>Overwrites every weight with the one of the same name in <paramref name="folder"/>'s safetensors (a model of this shape).</summary>
+    public void LoadWeights(string folder)
+    {
+        using var _ = no_grad();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in SafeTensors.ModelFiles(folder))
+        {
+            using var st = new SafeTensorsFile(file);
+            foreach (var name in st.Tensors.Keys)
+            {
+                if (!_byName.TryGetValue(name, out var target)) throw new InvalidDataException($"{file}: '{name}' is not a weight of this model.");
+                using var value = st.Read(name);
+                if (!value.shape.SequenceEqual(target.shape))
+                    throw new InvalidDataException($"{file}: '{name}' is [{string.Join(", ", value.shape)}], this model's is [{string.Join(", ", target.shape)}].");
+                target.copy_(value.to(target.dtype));
+                seen.Add(name);
+            }
+        }
+        if (_byName.Keys.FirstOrDefault(n => !seen.Contains(n)) is { } missing) throw new InvalidDataException($"{folder}: no weight '{missing}'.");
     }
 
     void Add(string name, Tensor value)

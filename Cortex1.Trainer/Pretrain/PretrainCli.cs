@@ -4,6 +4,8 @@ using Cortex1.Data;
 using Cortex1.Data.CommandLine;
 using Cortex1.Data.Storage;
 using Cortex1.Domain;
+using Cortex1.Model.Baby;
+using Cortex1.Trainer.Runs;
 
 namespace Cortex1.Trainer.Pretrain;
 
@@ -40,15 +42,17 @@ public static class PretrainCli
         var input = new Option<string?>("--input") { Description = "A local train.jsonl instead of the data set in blob storage (needs --output)." };
         var outFolder = new Option<string?>("--output") { Description = "The local folder to write the model to (kept; needed with --input, which publishes nothing)." };
         var answerOnly = new Option<bool>("--answer-only-loss") { Description = "Predict the reports' tokens only, the prompt read as context (default: the whole chat)." };
+        var init = new Option<string?>("--init") { Description = $"Continue from a baby model (a folder, or {BabyModel.Name} for the embedded one): its tokenizer, shape and weights (default: random weights, a new tokenizer)." };
         var command = new Command("pretrain", "Pretrain the baby model from scratch on the offline analyst's corpus and publish it as a Hugging Face folder.")
         {
-            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder, answerOnly,
+            name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder, answerOnly, init,
         };
         command.SetAction(async (parse, ct) =>
         {
             var request = new PretrainRequest(parse.GetValue(name)!, parse.GetValue(dataset)!, parse.GetValue(version)!, parse.GetValue(steps),
                 parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(lr), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(heads),
-                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds), parse.GetValue(answerOnly) ? true : null);
+                parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds), parse.GetValue(answerOnly) ? true : null,
+                parse.GetValue(init) is { } from ? from == BabyModel.Name ? EmbeddedBaby.Folder(new TrainerOptions().CacheFolder) : CommandLineHost.ResolveUserPath(from) : null);
             if (request.Validate() is { } problem)
             {
                 await stderr.WriteLineAsync($"error: {problem}.");

@@ -22,7 +22,8 @@ public sealed partial record PretrainRequest(
     int? VocabSize = null,
     int Seed = 1234,
     double? MaxSeconds = null,
-    bool? AnswerOnlyLoss = null)
+    bool? AnswerOnlyLoss = null,
+    string? Init = null)
 {
     public const string JobKind = "pretrain";
     public const string CorpusDataset = "cortex1-corpus";
@@ -45,6 +46,7 @@ public sealed partial record PretrainRequest(
             // MaxSeconds 0: no budget, the steps alone.
             MaxSeconds = MaxSeconds is 0 ? null : MaxSeconds ?? defaults.MaxSeconds,
             AnswerOnlyLoss = AnswerOnlyLoss ?? defaults.AnswerOnlyLoss,
+            InitFrom = Init,
         };
     }
 
@@ -52,6 +54,7 @@ public sealed partial record PretrainRequest(
     public string? Validate() =>
         !SafeName().IsMatch(Name) ? $"model name '{Name}' must be lower-case letters, digits, '.', '_', '-' or '/'"
         : VocabSize is < 512 ? "the vocabulary needs at least 512 entries"
+        : Init is { } init && !File.Exists(Path.Combine(init, "config.json")) ? $"--init '{init}' is not a model folder (no config.json)"
         : Options().Validate();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._/-]*$")]

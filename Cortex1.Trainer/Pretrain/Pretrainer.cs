@@ -43,6 +43,12 @@ public sealed record PretrainOptions
     public bool AnswerOnlyLoss { get; init; }
     /// <summary>Chats the tokenizer learns its merges from (all of them cost minutes; a few hundred reports repeat the same words).</summary>
     public int TokenizerSample { get; init; } = 800;
+    /// <summary>
+    /// A baby model folder to continue from (its tokenizer, shape and weights) instead of starting from random weights
+    /// with a tokenizer learned anew: more tokens for a model whose form is already learned, without the first minutes
+    /// spent learning it again.
+    /// </summary>
+    public string? InitFrom { get; init; }
     public int Seed { get; init; } = 1234;
     public int LogEvery { get; init; } = 10;
 
@@ -97,13 +103,14 @@ public static class Pretrainer
         var random = new Random(options.Seed);
         var texts = train.Select(e => options.ShortRequestFraction > 0 && random.NextDouble() < options.ShortRequestFraction ? PretrainCorpus.ShortChat(e) : PretrainCorpus.Chat(e)).ToList();
         var sample = texts.OrderBy(_ => random.Next()).Take(options.TokenizerSample).ToList();
-        var tokenizerJson = BabyModel.TrainTokenizer(sample, options.Shape.VocabSize);
+        var (tokenizerJson, shape) = options.InitFrom is { } init ? BabyModel.ReadFolder(init) : (BabyModel.TrainTokenizer(sample, options.Shape.VocabSize), options.Shape);
         var corpus = new PretrainCorpus(texts, BabyModel.Tokenizer(tokenizerJson));
-        var config = BabyModel.Config(options.Shape, tokenizerJson);
+        var config = BabyModel.Config(shape, tokenizerJson);
         log(FormattableString.Invariant(
-            $"tokenizer: {BabyModel.TokenCount(tokenizerJson)} tokens from {sample.Count} chats in {clock.Elapsed.TotalSeconds:F0} s; corpus: {texts.Count} chats, {corpus.Tokens.Length:N0} tokens (mean {corpus.Lengths.Average():F0}, max {corpus.Lengths.Max()} per chat)"));
+            $"tokenizer: {BabyModel.TokenCount(tokenizerJson)} tokens {(options.InitFrom is null ? $"from {sample.Count} chats" : $"of {options.InitFrom}")} in {clock.Elapsed.TotalSeconds:F0} s; corpus: {texts.Count} chats, {corpus.Tokens.Length:N0} tokens (mean {corpus.Lengths.Average():F0}, max {corpus.Lengths.Max()} per chat)"));
 
         using var model = new BabyLlama(config, options.Seed);
+        if (options.InitFrom is { } from) model.LoadWeights(from);
         using var optimizer = new AdamW(model.Parameters, options.LearningRate, beta1: 0.9, beta2: 0.95, weightDecay: options.WeightDecay);
         log(FormattableString.Invariant(
             $"model: llama, hidden {config.HiddenSize}, {config.NumLayers} layers, {config.NumHeads} heads, mlp {config.IntermediateSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}: {model.ParameterCount:N0} parameters; {options.Steps} steps of {options.BatchSize} × ≤ {options.SequenceLength} tokens"));

@@ -28,20 +28,45 @@ public sealed record TrainingEvalRow(string Phase, int Step, double RewardMean, 
 /// <summary>Training runs, their per-step metrics and checkpoints in PostgreSQL.</summary>
 public sealed class TrainingStore(NpgsqlDataSource db)
 {
+    /// <summary>
+    /// Records the run of <paramref name="jobId"/> under its name. A run of that name whose job failed or was canceled
+    /// hands the name over (renamed <c>{name}.failed-{job}</c>, its steps and evaluations kept): a corrected run queued
+    /// again under the same adapter name. A name held by a run that is under way or succeeded is refused.
+    /// </summary>
     public async Task EnsureRunAsync(long jobId, TrainingRunRequest request, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var retire = new NpgsqlCommand("""
+            UPDATE training_runs r SET name = r.name || '.failed-' || r.job_id
+            FROM jobs j
+            WHERE j.id = r.job_id AND r.name = @name AND r.job_id <> @job AND j.status IN ('failed', 'canceled')
+            """, connection, tx))
+        {
+            retire.Parameters.AddWithValue("name", request.Name);
+            retire.Parameters.AddWithValue("job", jobId);
+            await retire.ExecuteNonQueryAsync(ct);
+        }
+        await using var cmd = new NpgsqlCommand("""
             INSERT INTO training_runs (job_id, name, dataset, version, base_model, request)
             VALUES (@job, @name, @dataset, @version, @base, @request)
             ON CONFLICT (job_id) DO NOTHING
-            """);
+            """, connection, tx);
         cmd.Parameters.AddWithValue("job", jobId);
         cmd.Parameters.AddWithValue("name", request.Name);
         cmd.Parameters.AddWithValue("dataset", request.Dataset);
         cmd.Parameters.AddWithValue("version", request.Version);
         cmd.Parameters.AddWithValue("base", request.BaseModel);
         cmd.Parameters.AddWithValue("request", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(request, JsonSerializerOptions.Web));
-        await cmd.ExecuteNonQueryAsync(ct);
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new Cortex1.Data.Jobs.PermanentJobException($"The run name '{request.Name}' is taken by a run that is under way or succeeded; choose another name.", e);
+        }
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>The job of the run that uses this adapter name, or null when the name is free.</summary>

@@ -112,6 +112,61 @@ public sealed class PipelineTests
         Assert.All(await store.ReadAsync(runner.Pipeline, default), s => Assert.StartsWith("reused", s.Message));
     }
 
+    /// <summary>
+    /// A failed stage whose configuration changed since is queued anew, not resumed with the old payload (which would fail
+    /// again, or train what the profile no longer asks for); the failed training run hands its adapter name to the new
+    /// one and keeps its record under another name.
+    /// </summary>
+    [Fact]
+    public async Task AFailedStageWhoseConfigurationChangedIsQueuedAnewAndTheNewRunTakesTheName()
+    {
+        var (services, db, blobs, adapter, dataset) = await SetUpAsync();
+        var runner = services.GetRequiredService<PipelineRunner>();
+        var queue = services.GetRequiredService<JobQueue>();
+        var training = services.GetRequiredService<TrainingStore>();
+        var day = new MarketDay("bitcoin", new DateOnly(2021, 1, 1), new Dictionary<string, double> { [MetricNames.CloseUsd] = 29000 }, "embedded");
+        await services.GetRequiredService<MarketStore>().UpsertAsync(new MarketBatch([day], []));
+        await TrainingData.UploadAsync(blobs, dataset, "offline-s42");
+        await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(dataset, "offline-s42", DatasetPaths.ManifestFile),
+            """{"train":{"count":2},"eval":{"count":2}}""");
+
+        var walk = runner.WalkAsync(CancellationToken.None);
+        var first = await ClaimAsync(queue, TrainingRunRequest.JobKind);
+        await training.EnsureRunAsync(first.Id, first.PayloadAs<TrainingRunRequest>(), default);
+        Assert.True(await queue.FailAsync(first.Id, "test", "the learning rate diverged", retryable: false));
+        await walk.WaitAsync(Patience);
+
+        // The user corrects the profile and walks again.
+        services.GetRequiredService<IOptions<PipelineOptions>>().Value.Selected().Train["sftSteps"] = "2";
+        var again = runner.WalkAsync(CancellationToken.None);
+        var second = await ClaimAsync(queue, TrainingRunRequest.JobKind);
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal(2, second.PayloadAs<TrainingRunRequest>().SftSteps);
+        Assert.Equal(JobStatus.Failed, (await queue.GetAsync(first.Id))!.Status);
+
+        await training.EnsureRunAsync(second.Id, second.PayloadAs<TrainingRunRequest>(), default);
+        Assert.Equal(second.Id, await training.JobOfAsync(adapter, default));
+        Assert.Equal(first.Id, await training.JobOfAsync($"{adapter}.failed-{first.Id}", default));
+        Assert.True(await queue.FailAsync(second.Id, "test", "stop here", retryable: false));
+        await again.WaitAsync(Patience);
+
+        // Unchanged since it failed: the same job again (it resumes from its checkpoints).
+        var third = runner.WalkAsync(CancellationToken.None);
+        Assert.Equal(second.Id, (await ClaimAsync(queue, TrainingRunRequest.JobKind)).Id);
+        Assert.True(await queue.FailAsync(second.Id, "test", "stop here", retryable: false));
+        await third.WaitAsync(Patience);
+
+        // A name held by a run that is not failed is refused, in words.
+        var other = await queue.EnqueueAsync(TrainingRunRequest.JobKind, new { });
+        await using (var cmd = db.CreateCommand("UPDATE jobs SET status = 'succeeded' WHERE id = @id"))
+        {
+            cmd.Parameters.AddWithValue("id", second.Id);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var e = await Assert.ThrowsAsync<PermanentJobException>(() => training.EnsureRunAsync(other, second.PayloadAs<TrainingRunRequest>(), default));
+        Assert.Contains($"'{adapter}' is taken", e.Message);
+    }
+
     [Fact]
     public void EveryShippedProfileHasItsOwnAdapterAndASharedNameIsRefused()
     {

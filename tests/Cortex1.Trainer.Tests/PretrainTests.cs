@@ -68,6 +68,44 @@ public class PretrainTests
         }
     }
 
+    /// <summary>
+    /// <c>--init</c>: a run continued from a pretrained folder keeps its tokenizer and starts at its loss (a fresh start
+    /// is back at ~ln(vocab)), and zero learning rate leaves every weight as it was.
+    /// </summary>
+    [Fact]
+    public void A_run_continued_from_a_folder_starts_from_its_weights_and_tokenizer()
+    {
+        var (first, second, third) = (TempFolder(), TempFolder(), TempFolder());
+        try
+        {
+            var trained = Pretrainer.Run(Corpus(12), Tiny(60), first, _ => { });
+            var continued = Pretrainer.Run(Corpus(12), Tiny(5) with { InitFrom = first, Shape = new BabyShape() }, second, _ => { });
+            Assert.True(continued.FirstLoss < trained.FirstLoss - 2, $"continued from {continued.FirstLoss:F3}, a fresh run from {trained.FirstLoss:F3}");
+            Assert.True(Math.Abs(continued.FirstLoss - trained.FinalLoss) < 0.5, $"continued from {continued.FirstLoss:F3}, the first run ended at {trained.FinalLoss:F3}");
+            Assert.Equal(File.ReadAllText(Path.Combine(first, "tokenizer.json")), File.ReadAllText(Path.Combine(second, "tokenizer.json")));
+            Assert.Equal(ModelConfigJson(first), ModelConfigJson(second));
+
+            // A frozen continuation (no learning rate to speak of) writes the same weights back.
+            Pretrainer.Run(Corpus(12), Tiny(1) with { InitFrom = first, LearningRate = 1e-30, WarmupSteps = 1 }, third, _ => { });
+            using var a = new SafeTensorsFile(Path.Combine(first, "model.safetensors"));
+            using var b = new SafeTensorsFile(Path.Combine(third, "model.safetensors"));
+            Assert.Equal(a.Tensors.Keys.Order(), b.Tensors.Keys.Order());
+            foreach (var name in a.Tensors.Keys)
+            {
+                using var x = a.Read(name);
+                using var y = b.Read(name);
+                Assert.True(x.allclose(y, rtol: 0, atol: 1e-6), name);
+            }
+        }
+        finally
+        {
+            foreach (var f in new[] { first, second, third })
+                if (Directory.Exists(f)) Directory.Delete(f, recursive: true);
+        }
+    }
+
+    static string ModelConfigJson(string folder) => File.ReadAllText(Path.Combine(folder, "config.json"));
+
     /// <summary>The weights Cortex1.Model carries are the pretrained baby model, not random ones: its loss on report text
     /// it never saw is far below a uniform guess over its vocabulary (random weights sit at about ln(vocab)).</summary>
     [Fact]

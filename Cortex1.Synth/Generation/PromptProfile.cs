@@ -11,11 +11,14 @@ namespace Cortex1.Synth.Generation;
 /// (<c>_rules.md</c>) — the real models' prompts.</item>
 /// <item><c>compact</c>: 8 days (the fewest that give a 7-day change), no other chain except the one a cross-chain task
 /// needs, the close, high, low and volume columns, the rules in one paragraph (<c>_rules_compact.md</c>, the same
-/// sections) — for the baby model, whose cost is its sequence length: a chat is ~1.5k of its tokens instead of ~4k, so
-/// pretraining and GRPO see several times more chats.</item>
+/// sections), and the last day's values once more as <c>[metric] value</c> pairs above the derived metrics — for the baby
+/// model, whose cost is its sequence length: a chat is ~1.5k of its tokens instead of ~4k, so pretraining and GRPO see
+/// several times more chats. The pairs are there because a model that small learns to copy a value from after its
+/// metric's name (<c>[price_growth_7d] 4.80%</c> → <c>4.80% [price_growth_7d]</c>) long before it learns to find a
+/// cell by row and column.</item>
 /// </list>
 /// </summary>
-public sealed record PromptProfile(string Name, int WindowDays, int MaxPeers, IReadOnlyList<string>? Columns, string RulesTemplate)
+public sealed record PromptProfile(string Name, int WindowDays, int MaxPeers, IReadOnlyList<string>? Columns, string RulesTemplate, bool LatestPairs = false)
 {
     public const string StandardName = "standard";
     public const string CompactName = "compact";
@@ -23,7 +26,7 @@ public sealed record PromptProfile(string Name, int WindowDays, int MaxPeers, IR
     public static PromptProfile Standard { get; } = new(StandardName, 30, int.MaxValue, null, "_rules");
 
     public static PromptProfile Compact { get; } = new(CompactName, 8, 0,
-        [MetricNames.CloseUsd, MetricNames.HighUsd, MetricNames.LowUsd, MetricNames.VolumeUsd], "_rules_compact");
+        [MetricNames.CloseUsd, MetricNames.HighUsd, MetricNames.LowUsd, MetricNames.VolumeUsd], "_rules_compact", LatestPairs: true);
 
     public static IEnumerable<string> Names => [StandardName, CompactName];
 

@@ -37,7 +37,7 @@ public static partial class PromptBuilder
             ["start"] = Numbers.Day(task.Start),
             ["end"] = Numbers.Day(task.End),
             ["peers"] = task.Peers.Any() ? string.Join(" and ", task.Peers.Select(p => $"{ChainNames.Name(p.Chain)} ({ChainNames.Ticker(p.Chain)})")) : "the other chains",
-            ["market_data"] = MarketData(task.Market),
+            ["market_data"] = MarketData(task.Market, (task.Profile ?? PromptProfile.Standard).LatestPairs),
             ["sections"] = string.Join("\n", ReportSections.For(task.Kind).Select((s, i) => $"{i + 1}. {s}")),
             ["metrics"] = string.Join(", ", task.Market.MetricNames.Order(StringComparer.Ordinal)),
         };
@@ -53,7 +53,7 @@ public static partial class PromptBuilder
             ? v
             : throw new InvalidOperationException($"Prompt template uses unknown placeholder {{{{{m.Groups[1].Value}}}}}."));
 
-    private static string MarketData(MarketContext market)
+    private static string MarketData(MarketContext market, bool latestPairs)
     {
         var b = new StringBuilder();
         foreach (var s in market.Series)
@@ -64,6 +64,8 @@ public static partial class PromptBuilder
             b.AppendLine($"|---|{string.Concat(columns.Select(_ => "---|"))}");
             foreach (var d in s.Days)
                 b.AppendLine($"| {Numbers.Day(d.Day)} | {string.Join(" | ", columns.Select(c => d.Get(c) is { } v ? Numbers.Value(v) : "–"))} |");
+            if (latestPairs)
+                b.AppendLine($"Latest on {Numbers.Day(s.End)}: {string.Join(" · ", columns.Where(c => s.Last.Get(c) is not null).Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}"))}");
             var derived = s.Last.Metrics.Where(m => !DailyColumns.Contains(m.Key) && m.Key != MetricNames.OpenUsd)
                 .OrderBy(m => m.Key, StringComparer.Ordinal)
                 .Select(m => $"[{m.Key}] {Derived(m.Key, m.Value)}").ToList();

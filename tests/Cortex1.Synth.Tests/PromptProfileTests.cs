@@ -32,6 +32,9 @@ public class PromptProfileTests
             var daily = task.Market.MetricNames.Where(PromptBuilder.DailyColumns.Contains).Order(StringComparer.Ordinal);
             Assert.Equal(PromptProfile.Compact.Columns!.Order(StringComparer.Ordinal), daily);
             Assert.DoesNotContain(MetricNames.MarketCapUsd, prompt);
+            // The last day once more as [metric] value pairs, the form the baby copies from: the same values as its row.
+            foreach (var s in task.Market.Series)
+                Assert.Contains($"Latest on {Numbers.Day(s.End)}: " + string.Join(" · ", PromptProfile.Compact.Columns!.Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}")), prompt);
             // The short rules still list every section in order.
             Assert.All(ReportSections.For(task.Kind).Select((s, i) => $"{i + 1}. {s}"), line => Assert.Contains(line, prompt));
         }
@@ -44,6 +47,7 @@ public class PromptProfileTests
         Assert.All(standard.Tasks, t => Assert.Equal(WindowPlanner.WindowDays, t.Focus.Days.Count));
         var compactLength = Compact.Tasks.Average(t => PromptBuilder.Build(t).Length);
         var standardLength = standard.Tasks.Average(t => PromptBuilder.Build(t).Length);
+        Assert.All(standard.Tasks, t => Assert.DoesNotContain("Latest on", PromptBuilder.Build(t)));
         Assert.True(compactLength < standardLength / 2.5, $"compact {compactLength:F0} vs standard {standardLength:F0} characters");
 
         var gate = new SynthOptions().QualityGate;

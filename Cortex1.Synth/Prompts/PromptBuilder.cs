@@ -64,8 +64,9 @@ public static partial class PromptBuilder
             b.AppendLine($"|---|{string.Concat(columns.Select(_ => "---|"))}");
             foreach (var d in s.Days)
                 b.AppendLine($"| {Numbers.Day(d.Day)} | {string.Join(" | ", columns.Select(c => d.Get(c) is { } v ? Numbers.Value(v) : "–"))} |");
-            if (latestPairs)
-                b.AppendLine($"Latest on {Numbers.Day(s.End)}: {string.Join(" · ", columns.Where(c => s.Last.Get(c) is not null).Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}"))}");
+            var latest = columns.Where(c => s.Last.Get(c) is not null).Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}").ToList();
+            if (latestPairs && latest.Count > 0)
+                b.AppendLine($"Latest on {Numbers.Day(s.End)}: {string.Join(" · ", latest)}");
             var derived = s.Last.Metrics.Where(m => !DailyColumns.Contains(m.Key) && m.Key != MetricNames.OpenUsd)
                 .OrderBy(m => m.Key, StringComparer.Ordinal)
                 .Select(m => $"[{m.Key}] {Derived(m.Key, m.Value)}").ToList();

@@ -7,7 +7,7 @@ public static class PipelineApi
     /// <summary>
     /// <c>GET /api/pipeline</c>: the pipeline's <c>state</c> (waiting | running | done | failed), each stage's state,
     /// progress, message, error, job and output, and <c>servedModel</c>, the adapter Inference serves once it does.
-    /// <c>POST /api/pipeline/runs</c> walks the stages again (done ones are reused; a failed one is retried).
+    /// <c>POST /api/pipeline/runs</c> walks the stages again (done ones are reused; a failed one is retried: its job again if unchanged, else a new one).
     /// </summary>
     public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder app)
     {

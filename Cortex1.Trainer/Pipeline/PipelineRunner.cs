@@ -9,7 +9,7 @@ namespace Cortex1.Trainer.Pipeline;
 /// <summary>
 /// The orchestrator: once storage is ready, walks the profile's stages in order; a stage whose output exists is done
 /// at once (later starts reuse everything), otherwise its job is queued in the owning service's queue (or the job it
-/// already has is waited on, or a failed one queued again so it resumes) and watched until it ends. Services are never
+/// already has is waited on, or a failed one queued again so it resumes, if it still asks for what the stage asks for now, else a new one) and watched until it ends. Services are never
 /// called: the jobs table and blob storage are the only contact. One orchestrator across Trainer replicas (a PostgreSQL
 /// advisory lock); <see cref="RunAgain"/> (POST /api/pipeline/runs, the dashboard's button) walks the stages again.
 /// </summary>

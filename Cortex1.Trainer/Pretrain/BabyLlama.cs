@@ -65,7 +65,7 @@ public sealed class BabyLlama : IDisposable
                 using var value = st.Read(name);
                 if (!value.shape.SequenceEqual(target.shape))
                     throw new InvalidDataException($"{file}: '{name}' is [{string.Join(", ", value.shape)}], this model's is [{string.Join(", ", target.shape)}].");
-                target.copy_(value.to(target.dtype));
+                target.copy_(value); // copy_ converts the dtype
                 seen.Add(name);
             }
         }

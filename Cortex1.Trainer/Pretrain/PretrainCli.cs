@@ -43,7 +43,7 @@ public static class PretrainCli
         var outFolder = new Option<string?>("--output") { Description = "The local folder to write the model to (kept; needed with --input, which publishes nothing)." };
         var answerOnly = new Option<bool>("--answer-only-loss") { Description = "Predict the reports' tokens only, the prompt read as context (default: the whole chat)." };
         var init = new Option<string?>("--init") { Description = $"Continue from a baby model (a folder, or {BabyModel.Name} for the embedded one): its tokenizer, shape and weights (default: random weights, a new tokenizer)." };
-        var command = new Command("pretrain", "Pretrain the baby model from scratch on the offline analyst's corpus and publish it as a Hugging Face folder.")
+        var command = new Command("pretrain", "Pretrain the baby model (from random weights, or continuing one with --init) on the offline analyst's corpus and publish it as a Hugging Face folder.")
         {
             name, dataset, version, steps, batch, seq, lr, hidden, layers, heads, vocab, seed, maxSeconds, input, outFolder, answerOnly, init,
         };

@@ -54,7 +54,8 @@ public sealed partial record PretrainRequest(
     public string? Validate() =>
         !SafeName().IsMatch(Name) ? $"model name '{Name}' must be lower-case letters, digits, '.', '_', '-' or '/'"
         : VocabSize is < 512 ? "the vocabulary needs at least 512 entries"
-        : Init is { } init && !File.Exists(Path.Combine(init, "config.json")) ? $"--init '{init}' is not a model folder (no config.json)"
+        : Init is { } init && !File.Exists(Path.Combine(init, "config.json")) ? $"init '{init}' is not a model folder (no config.json)"
+        : Init is not null && (Hidden ?? Layers ?? Heads ?? VocabSize) is not null ? "a continued model keeps its folder's shape and tokenizer: leave out hidden, layers, heads and vocab"
         : Options().Validate();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._/-]*$")]

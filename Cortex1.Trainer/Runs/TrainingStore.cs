@@ -30,7 +30,7 @@ public sealed class TrainingStore(NpgsqlDataSource db)
 {
     /// <summary>
     /// Records the run of <paramref name="jobId"/> under its name. A run of that name whose job failed or was canceled
-    /// hands the name over (renamed <c>{name}.failed-{job}</c>, its steps and evaluations kept): a corrected run queued
+    /// hands the name over (renamed <c>{name}.failed-{job}</c>, its steps and evaluations kept, its checkpoints dropped: they sit under the name's blob prefix): a corrected run queued
     /// again under the same adapter name. A name held by a run that is under way or succeeded is refused.
     /// </summary>
     public async Task EnsureRunAsync(long jobId, TrainingRunRequest request, CancellationToken ct)
@@ -38,9 +38,13 @@ public sealed class TrainingStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using (var retire = new NpgsqlCommand("""
-            UPDATE training_runs r SET name = r.name || '.failed-' || r.job_id
-            FROM jobs j
-            WHERE j.id = r.job_id AND r.name = @name AND r.job_id <> @job AND j.status IN ('failed', 'canceled')
+            WITH retired AS (
+                UPDATE training_runs r SET name = r.name || '.failed-' || r.job_id
+                FROM jobs j
+                WHERE j.id = r.job_id AND r.name = @name AND r.job_id <> @job AND j.status IN ('failed', 'canceled')
+                RETURNING r.job_id)
+            -- Its checkpoints live under the name's blob prefix, which the new run overwrites: they can no longer resume it.
+            DELETE FROM training_checkpoints c USING retired WHERE c.job_id = retired.job_id
             """, connection, tx))
         {
             retire.Parameters.AddWithValue("name", request.Name);

@@ -144,8 +144,10 @@ public sealed class PipelineTests
         Assert.Equal(2, second.PayloadAs<TrainingRunRequest>().SftSteps);
         Assert.Equal(JobStatus.Failed, (await queue.GetAsync(first.Id))!.Status);
 
+        await training.RecordCheckpointAsync(first.Id, new TrainingCheckpoint("sft", 1, $"{adapter}/checkpoints/sft-00001"), default);
         await training.EnsureRunAsync(second.Id, second.PayloadAs<TrainingRunRequest>(), default);
         Assert.Equal(second.Id, await training.JobOfAsync(adapter, default));
+        Assert.Null(await training.LatestCheckpointAsync(first.Id, default)); // under the name's prefix, which the new run writes
         Assert.Equal(first.Id, await training.JobOfAsync($"{adapter}.failed-{first.Id}", default));
         Assert.True(await queue.FailAsync(second.Id, "test", "stop here", retryable: false));
         await again.WaitAsync(Patience);

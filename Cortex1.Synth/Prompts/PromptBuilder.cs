@@ -64,8 +64,7 @@ public static partial class PromptBuilder
             b.AppendLine($"|---|{string.Concat(columns.Select(_ => "---|"))}");
             foreach (var d in s.Days)
                 b.AppendLine($"| {Numbers.Day(d.Day)} | {string.Join(" | ", columns.Select(c => d.Get(c) is { } v ? Numbers.Value(v) : "–"))} |");
-            var latest = columns.Where(c => s.Last.Get(c) is not null).Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}").ToList();
-            if (latestPairs && latest.Count > 0)
+            if (latestPairs && columns.Where(c => s.Last.Get(c) is not null).Select(c => $"[{c}] {Numbers.Value(s.Last.Get(c)!.Value)}").ToList() is { Count: > 0 } latest)
                 b.AppendLine($"Latest on {Numbers.Day(s.End)}: {string.Join(" · ", latest)}");
             var derived = s.Last.Metrics.Where(m => !DailyColumns.Contains(m.Key) && m.Key != MetricNames.OpenUsd)
                 .OrderBy(m => m.Key, StringComparer.Ordinal)

@@ -189,7 +189,7 @@ public sealed partial class PipelineRunner(
     }
 
     /// <summary>Whether a job is of this kind with this payload, compared as JSON (PostgreSQL's jsonb reorders keys).</summary>
-    internal static bool SameRequest(Job job, string kind, object payload) =>
+    private static bool SameRequest(Job job, string kind, object payload) =>
         job.Kind == kind && System.Text.Json.JsonElement.DeepEquals(job.Payload.RootElement,
             System.Text.Json.JsonSerializer.SerializeToElement(payload, System.Text.Json.JsonSerializerOptions.Web));
 

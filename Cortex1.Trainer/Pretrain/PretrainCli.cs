@@ -52,7 +52,9 @@ public static class PretrainCli
             var request = new PretrainRequest(parse.GetValue(name)!, parse.GetValue(dataset)!, parse.GetValue(version)!, parse.GetValue(steps),
                 parse.GetValue(batch), parse.GetValue(seq), parse.GetValue(lr), parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(heads),
                 parse.GetValue(vocab), parse.GetValue(seed), parse.GetValue(maxSeconds), parse.GetValue(answerOnly) ? true : null,
-                parse.GetValue(init) is { } from ? from == BabyModel.Name ? EmbeddedBaby.Folder(new TrainerOptions().CacheFolder) : CommandLineHost.ResolveUserPath(from) : null);
+                parse.GetValue(init) is { } from
+                    ? EmbeddedModels.FolderOf(BaseModelReference.Parse(from), new TrainerOptions().CacheFolder) ?? CommandLineHost.ResolveUserPath(from)
+                    : null);
             if (request.Validate() is { } problem)
             {
                 await stderr.WriteLineAsync($"error: {problem}.");

@@ -36,8 +36,7 @@ public sealed class PipelineTests
         // Ingest: the embedded history, as POST /api/ingest/runs {"mode":"load-embedded"} queues it.
         var ingest = await ClaimAsync(queue, PipelinePlan.IngestJobKind);
         Assert.Equal("load-embedded", ingest.Payload.RootElement.GetProperty("mode").GetString());
-        var day = new MarketDay("bitcoin", new DateOnly(2021, 1, 1), new Dictionary<string, double> { [MetricNames.CloseUsd] = 29000 }, "embedded");
-        await services.GetRequiredService<MarketStore>().UpsertAsync(new MarketBatch([day], []));
+        await StoreMarketDayAsync(services);
         Assert.True(await queue.CompleteAsync(ingest.Id, "test", new { rows = 1 }));
 
         // Synth: a run request (size, teacher, name, version), answered by publishing the data set.
@@ -47,9 +46,7 @@ public sealed class PipelineTests
         Assert.Equal("offline", request.GetProperty("teacher").GetString());
         Assert.Equal(dataset, request.GetProperty("name").GetString());
         Assert.Equal("offline-s42", request.GetProperty("version").GetString());
-        await TrainingData.UploadAsync(blobs, dataset, "offline-s42");
-        await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(dataset, "offline-s42", DatasetPaths.ManifestFile),
-            """{"train":{"count":2},"eval":{"count":2}}""");
+        await PublishDatasetAsync(blobs, dataset);
         Assert.True(await queue.CompleteAsync(synth.Id, "test", new { }));
 
         // Trainer: the profile's recipe (configs/grpo/tiny.json) with its override, named for the pipeline. It fails:
@@ -124,11 +121,8 @@ public sealed class PipelineTests
         var runner = services.GetRequiredService<PipelineRunner>();
         var queue = services.GetRequiredService<JobQueue>();
         var training = services.GetRequiredService<TrainingStore>();
-        var day = new MarketDay("bitcoin", new DateOnly(2021, 1, 1), new Dictionary<string, double> { [MetricNames.CloseUsd] = 29000 }, "embedded");
-        await services.GetRequiredService<MarketStore>().UpsertAsync(new MarketBatch([day], []));
-        await TrainingData.UploadAsync(blobs, dataset, "offline-s42");
-        await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(dataset, "offline-s42", DatasetPaths.ManifestFile),
-            """{"train":{"count":2},"eval":{"count":2}}""");
+        await StoreMarketDayAsync(services);
+        await PublishDatasetAsync(blobs, dataset);
 
         var walk = runner.WalkAsync(CancellationToken.None);
         var first = await ClaimAsync(queue, TrainingRunRequest.JobKind);
@@ -275,6 +269,19 @@ public sealed class PipelineTests
             .AddSingleton<PipelineStore>().AddSingleton<PipelinePlan>().AddSingleton<PipelineMetrics>().AddSingleton<PipelineRunner>()
             .BuildServiceProvider();
         return (services, db, blobs, adapter, dataset);
+    }
+
+    /// <summary>What Ingest leaves: one embedded day.</summary>
+    private static Task StoreMarketDayAsync(IServiceProvider services) =>
+        services.GetRequiredService<MarketStore>().UpsertAsync(new MarketBatch(
+            [new MarketDay("bitcoin", new DateOnly(2021, 1, 1), new Dictionary<string, double> { [MetricNames.CloseUsd] = 29000 }, "embedded")], []));
+
+    /// <summary>What Synth leaves: the data set's splits and its manifest.</summary>
+    private static async Task PublishDatasetAsync(BlobStore blobs, string dataset)
+    {
+        await TrainingData.UploadAsync(blobs, dataset, "offline-s42");
+        await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(dataset, "offline-s42", DatasetPaths.ManifestFile),
+            """{"train":{"count":2},"eval":{"count":2}}""");
     }
 
     private static async Task<Job> ClaimAsync(JobQueue queue, string kind)

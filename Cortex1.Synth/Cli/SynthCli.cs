@@ -31,24 +31,25 @@ public static class SynthCli
         var gate = new Option<double?>("--quality-gate") { Description = "Minimum reward total to keep an example (default Synth:QualityGate, 0.45)." };
         var seed = new Option<int>("--seed") { Description = "Seed for window sampling and bootstrap intervals.", DefaultValueFactory = _ => 42 };
         var profile = new Option<string>("--prompt-profile") { Description = "standard (30 days, every chain and column) | compact (8 days, one other chain, close/high/low/volume: the baby model's).", DefaultValueFactory = _ => PromptProfile.StandardName };
+        var variants = new Option<int>("--history-variants") { Description = $"Add train windows from this many copies of the history moved by years, prices scaled and chains renamed (0–{HistoryVariant.Max}; the baby's pretraining corpus uses 4), so a small model learns to copy dates, levels and names from its prompt." };
         var generate = new Command("generate", "Generate a reward-gated, balanced, time-split reasoning data set into blob storage.")
         {
-            size, chains, verifyAll, teacher, name, version, gate, seed, profile,
+            size, chains, verifyAll, teacher, name, version, gate, seed, profile, variants,
         };
         generate.SetAction((parse, ct) => Execute(parse.GetValue(size)!, parse.GetValue(chains)!, parse.GetValue(teacher),
-            parse.GetValue(name), parse.GetValue(version), parse.GetValue(gate), parse.GetValue(seed), parse.GetValue(profile)!, stdout, stderr, ct));
+            parse.GetValue(name), parse.GetValue(version), parse.GetValue(gate), parse.GetValue(seed), parse.GetValue(profile)!, parse.GetValue(variants), stdout, stderr, ct));
         var root = new RootCommand("Cortex1 synthetic data generation.") { generate };
         return CommandLineHost.InvokeAsync(root, args, stdout, stderr, stop);
     }
 
     private static async Task<int> Execute(string size, string[] chains, string? teacher, string? name, string? version, double? gate, int seed,
-        string profile, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+        string profile, int variants, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var builder = CommandLineHost.CreateBuilder(typeof(SynthCli));
         var hasKey = !string.IsNullOrWhiteSpace(builder.Configuration[$"{TeacherOptions.Section}:ApiKey"]);
         var request = new SynthRunRequest(size.ToLowerInvariant(), teacher ?? (hasKey ? TeacherFactory.OpenRouter : TeacherFactory.Offline),
             [.. chains.SelectMany(c => c.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(c => c.ToLowerInvariant())],
-            name, version, gate, seed, profile.ToLowerInvariant());
+            name, version, gate, seed, profile.ToLowerInvariant(), variants);
         if (request.Validate() is { } problem)
         {
             await stderr.WriteLineAsync($"error: {problem}");

@@ -8,6 +8,8 @@ namespace Cortex1.Synth.Generation;
 /// <see cref="Chains"/>: <c>market</c> (every chain with prices) or chain keys. <see cref="Profile"/>: the prompt profile
 /// (<see cref="PromptProfile"/>: <c>standard</c>, the default, or <c>compact</c> for the baby model); a non-standard
 /// profile is part of the default version (<c>offline-compact-s42</c>), so it never resumes a standard data set.
+/// <see cref="Variants"/>: how many moved, rescaled, renamed copies of the history (<see cref="HistoryVariant"/>) add train
+/// windows (0, the default; the baby's pretraining corpus uses them), also part of the default version (<c>offline-compact-x4-s42</c>).
 /// </summary>
 public sealed partial record SynthRunRequest(
     string Size = "small",
@@ -17,14 +19,16 @@ public sealed partial record SynthRunRequest(
     string? Version = null,
     double? QualityGate = null,
     int Seed = 42,
-    string? Profile = null)
+    string? Profile = null,
+    int Variants = 0)
 {
     public const string MarketChains = "market";
 
     public IReadOnlyList<string> ChainList => Chains is { Count: > 0 } c ? c : [MarketChains];
     public string DatasetName => Name ?? $"cortex1-market-{Size}";
     public string ProfileName => (Profile ?? PromptProfile.StandardName).ToLowerInvariant();
-    public string DatasetVersion => Version ?? (ProfileName == PromptProfile.StandardName ? $"{TeacherSlug}-s{Seed}" : $"{TeacherSlug}-{ProfileName}-s{Seed}");
+    public string DatasetVersion => Version ?? string.Join('-', new[] { TeacherSlug, ProfileName == PromptProfile.StandardName ? null : ProfileName,
+        Variants == 0 ? null : $"x{Variants}", $"s{Seed}" }.OfType<string>());
 
     /// <summary>The teacher as a blob-name-safe slug: offline, openrouter, or the endpoint's host.</summary>
     public string TeacherSlug => Teacher switch
@@ -44,6 +48,7 @@ public sealed partial record SynthRunRequest(
             return $"teacher '{Teacher}' is not 'offline', 'openrouter' or an http(s) URL of an OpenAI-compatible endpoint.";
         if (!SafeName().IsMatch(DatasetName)) return $"dataset name '{DatasetName}' must be lower-case letters, digits, '.', '_' or '-'.";
         if (!SafeName().IsMatch(DatasetVersion)) return $"dataset version '{DatasetVersion}' must be lower-case letters, digits, '.', '_' or '-'.";
+        if (Variants < 0 || Variants > HistoryVariant.Max) return $"history variants must be within [0, {HistoryVariant.Max}], got {Variants}.";
         if (QualityGate is { } g && (g is < 0 or > 1 || double.IsNaN(g))) return $"quality gate {g} must be within [0, 1].";
         if (ChainList.Any(c => !SafeName().IsMatch(c))) return "chains must be lower-case chain keys (bitcoin, ethereum, …) or 'market'.";
         return null;

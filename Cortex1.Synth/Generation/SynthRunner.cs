@@ -56,7 +56,7 @@ public sealed partial class SynthRunner(
 
         var history = await MarketHistory.LoadAsync(market, request.ChainList, ct);
         var plan = WindowPlanner.Build(history, (int)Math.Ceiling(trainTarget * over), (int)Math.Ceiling(evalTarget * over), request.Seed,
-            PromptProfile.Get(request.ProfileName));
+            PromptProfile.Get(request.ProfileName), HistoryVariant.First(request.Variants));
         await store.MarkRunningAsync(run.Id, plan.Tasks.Count, ct);
 
         var teacher = teachers.Create(request.Teacher);
@@ -187,6 +187,7 @@ public sealed partial class SynthRunner(
                 ["window_days"] = PromptProfile.Get(run.Request.ProfileName).WindowDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["prompt_profile"] = run.Request.ProfileName,
                 ["chains"] = string.Join(",", run.Request.ChainList),
+                ["history_variants"] = run.Request.Variants.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
         await blobs.UploadTextAsync(BlobContainers.Datasets, DatasetPaths.File(run.Dataset, run.Version, DatasetPaths.ManifestFile),
             System.Text.Json.JsonSerializer.Serialize(manifest, new System.Text.Json.JsonSerializerOptions(DatasetJson.Options) { WriteIndented = true }), ct);

@@ -16,7 +16,8 @@ public static class WindowPlanner
 {
     public const int WindowDays = 30;
 
-    private sealed record Candidate(MarketSeries Series, int EndIndex, MarketCondition Condition, int Days)
+    /// <summary>A window of <paramref name="Series"/> ending at <paramref name="EndIndex"/>; <paramref name="History"/> is where its peers come from (the stored one, or a <see cref="HistoryVariant"/>'s copy).</summary>
+    private sealed record Candidate(MarketSeries Series, int EndIndex, MarketCondition Condition, int Days, MarketHistory History)
     {
         public DateOnly End => Series.Days[EndIndex].Day;
         public DateOnly Start => Series.Days[EndIndex - Days + 1].Day;
@@ -25,7 +26,10 @@ public static class WindowPlanner
     /// <summary>The planned tasks and the cut: train windows end on or before <c>Cut</c>, eval windows start after it.</summary>
     public sealed record Plan(IReadOnlyList<SynthTask> Tasks, DateOnly Cut);
 
-    public static Plan Build(MarketHistory history, int trainTasks, int evalTasks, int seed, PromptProfile? profile = null)
+    /// <param name="variants">Copies of the history (<see cref="HistoryVariant"/>) whose windows join the train pool, each window
+    /// of a copy only where its original is a train window; the cut and the eval split are the stored history's alone.</param>
+    public static Plan Build(MarketHistory history, int trainTasks, int evalTasks, int seed, PromptProfile? profile = null,
+        IReadOnlyList<HistoryVariant>? variants = null)
     {
         profile ??= PromptProfile.Standard;
         var candidates = history.Series.SelectMany(s => Candidates(s, history, profile.WindowDays)).ToList();
@@ -35,11 +39,16 @@ public static class WindowPlanner
         var ends = candidates.Select(c => c.End).Order().ToList();
         var cut = ends[(int)Math.Floor((ends.Count - 1) * (1 - DatasetSizes.EvalFraction))];
         var train = candidates.Where(c => c.End <= cut).ToList();
+        foreach (var variant in variants ?? [])
+        {
+            var copy = variant.Apply(history);
+            train.AddRange(copy.Series.SelectMany(s => Candidates(s, copy, profile.WindowDays)).Where(c => variant.Original(c.End) <= cut));
+        }
         var eval = candidates.Where(c => c.Start > cut).ToList();
 
         var tasks = new List<SynthTask>();
-        tasks.AddRange(Pick(train, Split.Train, trainTasks, history, seed, profile));
-        tasks.AddRange(Pick(eval, Split.Eval, evalTasks, history, seed, profile));
+        tasks.AddRange(Pick(train, Split.Train, trainTasks, seed, profile));
+        tasks.AddRange(Pick(eval, Split.Eval, evalTasks, seed, profile));
         return new Plan(tasks, cut);
     }
 
@@ -50,11 +59,11 @@ public static class WindowPlanner
             // Consecutive days only: a gap would make "7 days ago" mean something else.
             if (s.Days[i].Day.DayNumber - s.Days[i - days + 1].Day.DayNumber != days - 1) continue;
             if (!history.Labels.TryGetValue((s.Chain, s.Days[i].Day), out var condition)) continue;
-            yield return new Candidate(s, i, condition, days);
+            yield return new Candidate(s, i, condition, days, history);
         }
     }
 
-    private static IEnumerable<SynthTask> Pick(List<Candidate> pool, Split split, int count, MarketHistory history, int seed, PromptProfile profile)
+    private static IEnumerable<SynthTask> Pick(List<Candidate> pool, Split split, int count, int seed, PromptProfile profile)
     {
         var kinds = Enum.GetValues<TaskKind>();
         var conditions = Enum.GetValues<MarketCondition>();
@@ -84,7 +93,7 @@ public static class WindowPlanner
                     pointer[kind] = (pointer[kind] + 1) % conditions.Length;
                     var queue = queues[(kind, condition)];
                     while (task is null && queue.TryDequeue(out var c))
-                        task = Build(kind, split, c, history, profile);
+                        task = Build(kind, split, c, profile);
                 }
                 if (task is null) { exhausted.Add(kind); continue; }
                 picked++;
@@ -97,10 +106,10 @@ public static class WindowPlanner
     /// The focus chain's window plus the other chains that have all the same days (the profile's first
     /// <see cref="PromptProfile.PeersFor"/> by name), each day cut to the profile's columns; null when the kind cannot use it.
     /// </summary>
-    private static SynthTask? Build(TaskKind kind, Split split, Candidate c, MarketHistory history, PromptProfile profile)
+    private static SynthTask? Build(TaskKind kind, Split split, Candidate c, PromptProfile profile)
     {
         var focus = new MarketSeries(c.Series.Chain, [.. c.Series.Days.Skip(c.EndIndex - c.Days + 1).Take(c.Days)]);
-        var others = history.Series.Where(s => s.Chain != c.Series.Chain)
+        var others = c.History.Series.Where(s => s.Chain != c.Series.Chain)
             .Select(s => new MarketSeries(s.Chain, [.. s.Days.Where(d => d.Day >= c.Start && d.Day <= c.End)]))
             .Where(s => s.Days.Count == c.Days)
             .OrderBy(s => s.Chain, StringComparer.Ordinal)
